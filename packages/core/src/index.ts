@@ -1,0 +1,61 @@
+import './register-gradients';
+
+export { cached, isCaching } from './cached';
+export { stableDivide } from './divide';
+export {
+  disposeExpmState,
+  type ExpmOptions,
+  type ExpmPlan,
+  type ExpmState,
+  expm,
+  expmForward,
+  expmFrechet,
+  expmFrechetAt,
+  expmPlan,
+  expmPlanCoverage,
+  MAX_SQUARINGS,
+} from './expm';
+export type { CombineInput, CombineOutput, GradientCombiner } from './gradient-combiner';
+export { haarRotation, normalGenerator } from './haar';
+export { type BatchStrategy, batchStrategy, matMul, setBatchStrategy } from './mat-mul';
+export {
+  type ApplyOptions,
+  type LayersLike,
+  type Module,
+  type ModuleLike,
+  toModule,
+} from './module';
+export {
+  type BackboneLossFn,
+  type ComputeGradientsOptions,
+  type Gradients,
+  type GradientsDetails,
+  type LossFn,
+  MultitaskModel,
+  type MultitaskModelConfig,
+  type StepOptions,
+} from './multitask-model';
+export {
+  type CommonOptions,
+  type LossTrackingOptions,
+  parseCheckFinite,
+  parseLossTracking,
+  parseRotation,
+  type RotationOptions,
+} from './options';
+export {
+  fromRows,
+  type RotationLayout,
+  rotate,
+  rotateBack,
+  rotationLayout,
+  toRows,
+} from './rotate';
+export { RotateOnly } from './rotate-only';
+export { Rotation, type RotationInit } from './rotation';
+export { RotoGrad } from './rotograd';
+export { RotoGradScaling, type RotoGradScalingStats, taskNorms } from './rotograd-scaling';
+export { skewFromLower, strictLower } from './skew';
+export { stopGradient } from './stop-gradient';
+export { sumCombiner } from './sum-combiner';
+export { VanillaMTL } from './vanilla-mtl';

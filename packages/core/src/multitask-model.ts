@@ -1,0 +1,703 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { stableDivide } from './divide';
+import { type ExpmState, expmFrechet } from './expm';
+import { FiniteWatch } from './finite-watch';
+import type { GradientCombiner } from './gradient-combiner';
+import { normalGenerator } from './haar';
+import { matMul } from './mat-mul';
+import { type ApplyOptions, type Module, type ModuleLike, outputsOf, toModule } from './module';
+import {
+  fromRows,
+  type RotationLayout,
+  rotateRowsAll,
+  rotateRowsBack,
+  rotationLayout,
+  toRows,
+} from './rotate';
+import { disposeRotationForward, Rotation, RotationGroup, type RotationInit } from './rotation';
+import { strictLower, transposeMatrices } from './skew';
+import { stopGradient } from './stop-gradient';
+import { type CustomGradientFunc, tidy } from './tidy';
+
+/**
+ * The loss function of a multitask step: one scalar loss per task.
+ * `preds[i]` is head i's prediction (its first output), `extras` the backbone's outputs after
+ * the first, `headExtras[i]` head i's outputs after the first.
+ */
+export type LossFn = (
+  preds: tf.Tensor[],
+  extras: tf.Tensor[],
+  headExtras: tf.Tensor[][],
+) => tf.Tensor[];
+
+/** A loss on the shared representation alone (for example a regularizer). */
+export type BackboneLossFn = (z: tf.Tensor, extras: tf.Tensor[]) => tf.Tensor;
+
+/** Options of `computeGradients`. */
+export interface ComputeGradientsOptions {
+  /** A loss on `z` whose gradient reaches only the backbone. Default: none. */
+  backboneLoss?: BackboneLossFn;
+  /** Also return the intermediate quantities in `details`. Default: false. */
+  details?: boolean;
+}
+
+/** Options of `step`. */
+export interface StepOptions extends ComputeGradientsOptions {
+  /** Applies `modelGrads` (backbone and heads). */
+  optimizer: tf.Optimizer;
+  /** Applies `rotogradGrads` (rotations, task weights). Default: `optimizer`. */
+  rotogradOptimizer?: tf.Optimizer;
+}
+
+/** Intermediate quantities of a step (`computeGradients(..., {details: true})`). */
+export interface GradientsDetails {
+  /** `z`. */
+  rep: tf.Tensor;
+  /** `g_i = ∂ℓ_i/∂z`. */
+  taskGrads: tf.Tensor[];
+  /** `h_i = ∂ℓ_i/∂z_i` on the rotated representations (null without rotations). */
+  rotatedTaskGrads: tf.Tensor[] | null;
+  /** `r`, the common direction the rotations align the task gradients with (or null). */
+  rotationReference: tf.Tensor | null;
+  /** `ρ_i` (or null). */
+  rotationLosses: tf.Scalar[] | null;
+  /** `∂ρ_i/∂R_i`, `[n, n]` each (or null). */
+  rotationLossGrads: tf.Tensor2D[] | null;
+  /** `q`, the gradient sent through the backbone. */
+  repGrad: tf.Tensor;
+  /** `L̃_i`. */
+  normalizedLosses: tf.Scalar[];
+  /** The combiner's diagnostics. */
+  stats: Record<string, tf.Tensor>;
+}
+
+/** The result of `computeGradients`. Dispose it when done. */
+export interface Gradients {
+  /** The raw task losses `L_i`. */
+  losses: tf.Scalar[];
+  /** The raw backbone loss, or null. */
+  backboneLoss: tf.Scalar | null;
+  /** Gradients of the backbone and head variables, keyed by variable name. */
+  modelGrads: tf.NamedTensorMap;
+  /** Gradients of the rotations (and any combiner variables), keyed by variable name. */
+  rotogradGrads: tf.NamedTensorMap;
+  /** Intermediates, when asked for. */
+  details: GradientsDetails | null;
+  /** Disposes every tensor above. */
+  dispose(): void;
+}
+
+/** Configuration of a {@link MultitaskModel}; the concrete models fill it in. */
+export interface MultitaskModelConfig {
+  /** How task gradients on `z` are combined into the backbone's gradient. */
+  combiner: GradientCombiner;
+  /** Rotations, or null for none. */
+  rotation: {
+    shape: number[];
+    postShape: number[];
+    init: RotationInit;
+    seed?: number;
+    expmMaxNorm?: number;
+  } | null;
+  /** Keep `L0` (initial losses) and count iterations. False only for VanillaMTL. */
+  trackLosses: boolean;
+  /** Differentiate `L_i / L0_i` instead of `L_i`. */
+  normalizeLosses: boolean;
+  /** The step at which `L0` (and RotoGrad's `N0`) are recorded again. */
+  burnInPeriod: number;
+  /** `'async'`: non-finite losses raise an Error (a step late, without blocking). */
+  checkFinite: 'async' | 'off';
+  /** Name used in error messages. */
+  name: string;
+}
+
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+
+let modelIds = 0;
+
+/** Makes tensors kept in an inner scope ordinary tensors of the current scope. */
+function adopt<T extends tf.Tensor | null>(t: T): T {
+  if (t === null) return t;
+  const c = t.clone();
+  t.dispose();
+  return c as T;
+}
+
+function collectTensors(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
+  if (x instanceof tf.Tensor) out.push(x);
+  else if (Array.isArray(x)) for (const v of x) collectTensors(v, out);
+  else if (x && typeof x === 'object') for (const v of Object.values(x)) collectTensors(v, out);
+  return out;
+}
+
+/**
+ * A hard-parameter-sharing multitask model: a shared backbone `z = backbone(x)` and K heads
+ * `y_i = head_i(R_i z)`, trained with one of RotoGrad's gradient treatments. The concrete
+ * methods ({@link VanillaMTL}, {@link RotateOnly}, {@link RotoGrad}, and `@rotograd/gradnorm`'s)
+ * are this class with a configuration; new methods plug in a {@link GradientCombiner}.
+ *
+ * ```js
+ * const model = new MultitaskModel(backbone, heads, {
+ *   combiner: sumCombiner(), rotation: null, trackLosses: false, normalizeLosses: false,
+ *   burnInPeriod: 20, checkFinite: 'async', name: 'MyMethod',
+ * });
+ * ```
+ */
+export class MultitaskModel {
+  /** The shared backbone. */
+  readonly backbone: Module;
+  /** Per task: rotation i (if any), then head i, as one module. */
+  readonly heads: Module[];
+  /** The rotations, one per task (empty without rotations). */
+  readonly rotations: Rotation[];
+  /** The number of tasks K. */
+  readonly numTasks: number;
+  /** The task heads as given (without rotations). */
+  protected readonly rawHeads: Module[];
+  protected readonly combiner: GradientCombiner;
+  protected readonly config: MultitaskModelConfig;
+  protected readonly rotationGroup: RotationGroup | null;
+  protected readonly rotationSize: number;
+  private iteration = 0;
+  private steps = 0;
+  private initialLosses: tf.Tensor1D | null = null;
+  private initialBackboneLoss: tf.Scalar | null = null;
+  private readonly finite: FiniteWatch;
+  private disposed = false;
+
+  constructor(backbone: ModuleLike, heads: ModuleLike[], config: MultitaskModelConfig) {
+    const name = config.name;
+    if (!Array.isArray(heads) || heads.length === 0) {
+      throw new Error(`${name}: heads must be a non-empty array of modules, one per task`);
+    }
+    if (!Number.isInteger(config.burnInPeriod) || config.burnInPeriod < 0) {
+      throw new Error(`${name}: burnInPeriod must be an integer ≥ 0, got ${config.burnInPeriod}`);
+    }
+    this.config = config;
+    this.backbone = toModule(backbone, `${name}: backbone`);
+    this.rawHeads = heads.map((h, i) => toModule(h, `${name}: heads[${i}]`));
+    this.numTasks = heads.length;
+    this.combiner = config.combiner;
+    this.finite = new FiniteWatch(name);
+    const id = modelIds++;
+    if (config.rotation) {
+      const { shape, init, seed } = config.rotation;
+      this.rotationSize = prod(shape);
+      const normal = normalGenerator(seed ?? (Math.random() * 2 ** 32) >>> 0);
+      this.rotations = this.rawHeads.map(
+        (_, i) =>
+          new Rotation(this.rotationSize, { init, normal, name: `rotograd_${id}/rotation.${i}` }),
+      );
+      this.rotationGroup = new RotationGroup(this.rotations, {
+        ...(config.rotation.expmMaxNorm === undefined
+          ? {}
+          : { maxNorm: config.rotation.expmMaxNorm }),
+      });
+    } else {
+      this.rotationSize = 0;
+      this.rotations = [];
+      this.rotationGroup = null;
+    }
+    this.heads = this.rawHeads.map((head, i) => this.rotatedHead(head, i));
+  }
+
+  private rotatedHead(head: Module, i: number): Module {
+    const rotation = this.rotations[i];
+    if (!rotation) return head;
+    const postShape = this.config.rotation!.postShape;
+    return {
+      apply: (z: tf.Tensor, options?: ApplyOptions) => {
+        const r = rotation.matrix();
+        try {
+          const layout = rotationLayout(z.shape, this.rotationSize, postShape, 'z');
+          const zr = tf.tidy(() =>
+            fromRows(
+              rotateRowsAll(toRows(z, layout), tf.expandDims(r, 0) as tf.Tensor3D, layout)[0]!,
+              layout,
+            ),
+          );
+          return head.apply(zr, options);
+        } finally {
+          r.dispose();
+        }
+      },
+      get trainableVariables() {
+        return [rotation.weight, ...head.trainableVariables];
+      },
+    };
+  }
+
+  /**
+   * Task i as one module: backbone, then rotation i, then head i. Its `apply` returns head i's
+   * outputs; its variables are the backbone's, `W_i` and head i's.
+   *
+   * ```js
+   * const y0 = model.task(0).apply(x);
+   * ```
+   */
+  task(i: number): Module {
+    this.assertUsable();
+    if (!Number.isInteger(i) || i < 0 || i >= this.numTasks) {
+      throw new Error(
+        `${this.config.name}: task index must be an integer in [0, ${this.numTasks}), got ${i}`,
+      );
+    }
+    const head = this.heads[i]!;
+    const backbone = this.backbone;
+    return {
+      apply: (x: tf.Tensor, options?: ApplyOptions) =>
+        tf.tidy(() => head.apply(outputsOf(backbone.apply(x, options), 'backbone')[0], options)),
+      get trainableVariables() {
+        return [...backbone.trainableVariables, ...head.trainableVariables];
+      },
+    };
+  }
+
+  /** The backbone's and the heads' trainable variables. */
+  modelVariables(): tf.Variable[] {
+    return [
+      ...this.backbone.trainableVariables,
+      ...this.rawHeads.flatMap((h) => h.trainableVariables),
+    ];
+  }
+
+  /** The rotations' trainable weights and the combiner's variables (task weights, say). */
+  rotogradVariables(): tf.Variable[] {
+    return [...this.rotations.map((r) => r.weight), ...this.combiner.variables()];
+  }
+
+  /**
+   * Inference: one prediction (each head's first output) per task.
+   *
+   * ```js
+   * const [y0, y1] = model.predict(x);
+   * ```
+   */
+  predict(x: tf.Tensor): tf.Tensor[] {
+    this.assertUsable();
+    this.assertInput(x);
+    return tf.tidy(() => {
+      const [z] = outputsOf(this.backbone.apply(x, { training: false }), 'backbone');
+      const inputs = this.taskInputs(z, null);
+      return this.rawHeads.map(
+        (h, i) => outputsOf(h.apply(inputs[i]!, { training: false }), `heads[${i}]`)[0],
+      );
+    });
+  }
+
+  /** The K inputs of the heads: `z` itself, or `z` rotated by each R_i. */
+  private taskInputs(z: tf.Tensor, matrices: tf.Tensor3D | null): tf.Tensor[] {
+    if (!this.rotationGroup) return this.rawHeads.map(() => z);
+    const layout = this.layoutOf(z);
+    const run = (m: tf.Tensor3D) =>
+      rotateRowsAll(toRows(z, layout), m, layout).map((r) => fromRows(r, layout));
+    if (matrices) return run(matrices);
+    const { value, owned } = this.rotationGroup.forward();
+    try {
+      return run(value.matrices);
+    } finally {
+      if (owned) disposeRotationForward(value);
+    }
+  }
+
+  private layoutOf(z: tf.Tensor): RotationLayout {
+    return rotationLayout(
+      z.shape,
+      this.rotationSize,
+      this.config.rotation!.postShape,
+      'the backbone output z',
+    );
+  }
+
+  /**
+   * One training step's gradients, exactly as the official implementation computes them
+   * (FORMAT.md §4): the backbone runs forward once; heads get `∂ℓ_i/∂θ_i`; the backbone gets the
+   * combined gradient `q` (plus the backbone loss's gradient); each rotation gets the gradient of
+   * its rotation loss. Nothing is read back from the device synchronously.
+   *
+   * ```js
+   * const r = model.computeGradients(x, ([p0, p1]) => [tf.losses.meanSquaredError(y0, p0), tf.losses.meanSquaredError(y1, p1)]);
+   * optimizer.applyGradients(r.modelGrads);
+   * rotogradOptimizer.applyGradients(r.rotogradGrads);
+   * r.dispose();
+   * ```
+   */
+  computeGradients(x: tf.Tensor, lossFn: LossFn, options: ComputeGradientsOptions = {}): Gradients {
+    this.assertUsable();
+    this.finite.throwIfFailed();
+    this.assertInput(x);
+    if (typeof lossFn !== 'function') {
+      throw new Error(`${this.config.name}: lossFn must be a function (preds, extras) => losses`);
+    }
+    const { backboneLoss, details: wantDetails = false } = options;
+    if (backboneLoss !== undefined && typeof backboneLoss !== 'function') {
+      throw new Error(`${this.config.name}: backboneLoss must be a function (z) => scalar`);
+    }
+    const K = this.numTasks;
+    const cfg = this.config;
+    const step = this.steps;
+    const reset = cfg.trackLosses && (this.iteration === 0 || this.iteration === cfg.burnInPeriod);
+    const normalize = cfg.trackLosses && cfg.normalizeLosses;
+    const group = this.rotationGroup;
+
+    const out = tidy(() => {
+      const rot = group ? group.forward() : null;
+      const rotValue = rot?.value ?? null;
+      const matrices = rotValue?.matrices ?? null;
+
+      // Tensors created inside the tape scopes that are needed afterwards.
+      let carried!: {
+        z: tf.Tensor;
+        losses: tf.Scalar[];
+        backboneLoss: tf.Scalar | null;
+        headGrads: tf.NamedTensorMap;
+        hRows: tf.Tensor2D[] | null;
+        taskGrads: tf.Tensor[];
+        repGrad: tf.Tensor;
+        combinerGrads: tf.NamedTensorMap;
+        stats: Record<string, tf.Tensor>;
+        normalizedLosses: tf.Scalar[];
+      };
+      let linkGrads: tf.Tensor[] = [];
+      const keep = <T extends tf.Tensor>(t: T): T => tf.keep(t);
+      const layoutHolder: { layout: RotationLayout | null } = { layout: null };
+
+      // The backbone's gradient is not known until the heads have run. `link` is a node of the
+      // backbone's tape whose gradient is that combined gradient, computed later in `forward`.
+      const link = tf.customGrad((() => {
+        return {
+          value: tf.scalar(0),
+          gradFunc: () => linkGrads.map((g) => g.clone()),
+        };
+      }) as unknown as CustomGradientFunc);
+
+      const forward = (): tf.Scalar => {
+        const [z, ...extras] = outputsOf(this.backbone.apply(x, { training: true }), 'backbone');
+        let zRows: tf.Tensor2D | null = null;
+        let inputs: tf.Tensor[];
+        if (matrices) {
+          const layout = this.layoutOf(z);
+          layoutHolder.layout = layout;
+          zRows = toRows(z, layout);
+          inputs = rotateRowsAll(zRows, matrices, layout);
+        } else {
+          inputs = this.rawHeads.map(() => tf.clone(z));
+        }
+        const headVars = this.rawHeads.map((h) => h.trainableVariables);
+        const flatHeadVars = headVars.flat();
+
+        let losses!: tf.Scalar[];
+        let normalizedLosses!: tf.Scalar[];
+        const inner = tf.engine().gradients(
+          () => {
+            const headOuts = this.rawHeads.map((h, i) => {
+              const zi = matrices ? fromRows(inputs[i]!, layoutHolder.layout!) : inputs[i]!;
+              return outputsOf(h.apply(zi, { training: true }), `heads[${i}]`);
+            });
+            const raw = lossFn(
+              headOuts.map((o) => o[0]),
+              extras,
+              headOuts.map((o) => o.slice(1)),
+            );
+            losses = this.validateLosses(raw).map(keep);
+            const stacked = tf.stack(losses) as tf.Tensor1D;
+            if (cfg.trackLosses) {
+              if (reset) {
+                this.initialLosses?.dispose();
+                this.initialLosses = keep(stopGradient(stacked));
+              }
+              normalizedLosses = (
+                tf.unstack(tf.div(stacked, this.initialLosses!)) as tf.Scalar[]
+              ).map(keep);
+            } else {
+              normalizedLosses = losses;
+            }
+            const ells = normalize ? normalizedLosses : losses;
+            return tf.addN(ells) as tf.Scalar;
+          },
+          [...inputs, ...extras, ...flatHeadVars],
+          undefined,
+          true,
+        );
+        const grads = inner.grads;
+        const hs = inputs.map((zi, i) => grads[i] ?? tf.zerosLike(zi));
+        const extraGrads = extras.map((e, j) => grads[K + j] ?? tf.zerosLike(e));
+        const headGrads: tf.NamedTensorMap = {};
+        flatHeadVars.forEach((v, j) => {
+          const g = grads[K + extras.length + j];
+          if (g) headGrads[v.name] = keep(g);
+        });
+
+        let taskGrads: tf.Tensor[];
+        let hRows: tf.Tensor2D[] | null = null;
+        if (matrices) {
+          const layout = layoutHolder.layout!;
+          hRows = hs as tf.Tensor2D[];
+          taskGrads = rotateRowsBack(hRows, matrices, layout).map((g) => fromRows(g, layout));
+        } else {
+          taskGrads = hs;
+        }
+
+        const combined = this.combiner.combine({ taskGrads, losses, normalizedLosses, step });
+        linkGrads = [combined.repGrad, ...extraGrads];
+
+        let y = link(z, ...extras) as tf.Scalar;
+        let bbLoss: tf.Scalar | null = null;
+        if (backboneLoss) {
+          bbLoss = this.validateBackboneLoss(backboneLoss(z, extras));
+          let term = bbLoss;
+          if (normalize) {
+            if (reset) {
+              this.initialBackboneLoss?.dispose();
+              this.initialBackboneLoss = keep(stopGradient(bbLoss));
+            }
+            term = tf.div(bbLoss, this.initialBackboneLoss!);
+          }
+          y = tf.add(y, term);
+        }
+
+        const stats = combined.stats ?? {};
+        carried = {
+          z: keep(z),
+          losses,
+          backboneLoss: bbLoss ? keep(bbLoss) : null,
+          headGrads,
+          hRows: hRows ? hRows.map(keep) : null,
+          taskGrads: taskGrads.map(keep),
+          repGrad: keep(combined.repGrad),
+          combinerGrads: Object.fromEntries(
+            Object.entries(combined.grads ?? {}).map(([k, v]) => [k, keep(v)]),
+          ),
+          stats: Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, keep(v)])),
+          normalizedLosses,
+        };
+        return y;
+      };
+
+      const bbVars = this.backbone.trainableVariables;
+      const modelGrads: tf.NamedTensorMap = {};
+      if (bbVars.length > 0) {
+        const { value, grads } = tf.engine().gradients(forward, bbVars, undefined, true);
+        value.dispose();
+        bbVars.forEach((v, j) => {
+          if (grads[j]) modelGrads[v.name] = grads[j]!;
+        });
+      } else {
+        forward();
+      }
+
+      // Bring what the tape scopes kept into this tidy.
+      const c = carried;
+      const z = adopt(c.z);
+      const losses = c.losses.map(adopt);
+      const bbLoss = adopt(c.backboneLoss);
+      for (const [k, v] of Object.entries(c.headGrads)) modelGrads[k] = adopt(v);
+      const hRows = c.hRows ? c.hRows.map(adopt) : null;
+      const taskGrads = c.taskGrads.map(adopt);
+      const repGrad = adopt(c.repGrad);
+      const rotogradGrads: tf.NamedTensorMap = {};
+      const stats: Record<string, tf.Tensor> = {};
+      for (const [k, v] of Object.entries(c.stats)) stats[k] = adopt(v);
+      const normalizedLosses = cfg.trackLosses ? c.normalizedLosses.map(adopt) : losses;
+
+      this.finite.watch(
+        tf.stack(bbLoss ? [...losses, bbLoss] : losses) as tf.Tensor1D,
+        step,
+        (j) => (j < K ? `the loss of task ${j}` : 'the backbone loss'),
+      );
+
+      let rotation: {
+        reference: tf.Tensor;
+        losses: tf.Scalar[];
+        lossGrads: tf.Tensor2D[];
+      } | null = null;
+      if (matrices && rotValue && hRows) {
+        const layout = layoutHolder.layout!;
+        rotation = this.rotationGradients(
+          taskGrads,
+          hRows,
+          matrices,
+          rotValue.expm,
+          layout,
+          rotogradGrads,
+        );
+      }
+      const combinerGrads = Object.entries(c.combinerGrads);
+      for (const [k, v] of combinerGrads) rotogradGrads[k] = adopt(v);
+      if (rot?.owned && rotValue) disposeRotationForward(rotValue);
+
+      const details: GradientsDetails | null = wantDetails
+        ? {
+            rep: z,
+            taskGrads,
+            rotatedTaskGrads: hRows ? hRows.map((h) => fromRows(h, layoutHolder.layout!)) : null,
+            rotationReference: rotation?.reference ?? null,
+            rotationLosses: rotation?.losses ?? null,
+            rotationLossGrads: rotation?.lossGrads ?? null,
+            repGrad,
+            normalizedLosses: cfg.trackLosses ? normalizedLosses : losses.map((l) => l.clone()),
+            stats,
+          }
+        : null;
+      return { losses, backboneLoss: bbLoss, modelGrads, rotogradGrads, details };
+    });
+
+    if (cfg.trackLosses) this.iteration++;
+    this.steps++;
+    const result: Gradients = {
+      ...out,
+      dispose: () => {
+        tf.dispose(
+          collectTensors([
+            result.losses,
+            result.backboneLoss,
+            result.modelGrads,
+            result.rotogradGrads,
+            result.details,
+          ]),
+        );
+      },
+    };
+    return result;
+  }
+
+  /**
+   * Rotation losses and the exact gradients of the W_i (FORMAT.md §4.5 and §2), written into
+   * `grads`. Uses the expm intermediates of the forward pass.
+   */
+  private rotationGradients(
+    taskGrads: tf.Tensor[],
+    hRows: tf.Tensor2D[],
+    matrices: tf.Tensor3D,
+    expmState: ExpmState,
+    layout: RotationLayout,
+    grads: tf.NamedTensorMap,
+  ): { reference: tf.Tensor; losses: tf.Scalar[]; lossGrads: tf.Tensor2D[] } {
+    const K = this.numTasks;
+    const n = layout.n;
+    // r = (1/K) Σ g_i · divide(‖ḡ‖, ‖g_i‖)
+    const mean = tf.div(tf.addN(taskGrads), K);
+    const mu = tf.sqrt(tf.sum(tf.square(mean)));
+    const ratios = taskGrads.map((g) => stableDivide(mu, tf.sqrt(tf.sum(tf.square(g)))));
+    const reference = tf.div(tf.addN(taskGrads.map((g, i) => tf.mul(g, ratios[i]!))), K);
+    const refRows = toRows(reference, layout);
+    // D_i = rotate(R_i, r) − h_i
+    const rotatedRef = rotateRowsAll(refRows, matrices, layout);
+    const diffs = rotatedRef.map((rr, i) => tf.sub(rr, hRows[i]!));
+    const c = this.config.rotation!.postShape.length === 0 ? 1 : 1 / layout.batch;
+    const losses = diffs.map((d) => tf.mul(tf.sum(tf.square(d)), c) as tf.Scalar);
+    // G_i = 2c · D_iᵀ r, over the first n columns: one product [K·n, B·P] × [B·P, n].
+    const dHead = tf.concat(
+      diffs.map((d) => (layout.s === n ? d : tf.slice(d, [0, 0], [-1, n]))),
+      1,
+    );
+    const rHead = layout.s === n ? refRows : tf.slice(refRows, [0, 0], [-1, n]);
+    const g = tf.reshape(tf.mul(tf.matMul(tf.transpose(dHead), rHead), 2 * c), [
+      K,
+      n,
+      n,
+    ]) as tf.Tensor3D;
+    // ∂ρ/∂W = strictLower(Lᵀ − L) with L = Lexp(A, Gᵀ B)   (FORMAT.md §2: Ĝ = Lexp(Aᵀ, BᵀG) = Lᵀ)
+    const bases = tf.stack(this.rotations.map((r) => r.base));
+    const f = matMul(transposeMatrices(g), bases);
+    const l = expmFrechet(expmState, f);
+    const dW = tf.unstack(strictLower(tf.sub(transposeMatrices(l), l)));
+    this.rotations.forEach((r, i) => {
+      grads[r.weight.name] = dW[i]!;
+    });
+    return { reference, losses, lossGrads: tf.unstack(g) as tf.Tensor2D[] };
+  }
+
+  /**
+   * A whole training step: {@link computeGradients}, then `optimizer` applies the model's
+   * gradients and `rotogradOptimizer` (default: `optimizer`) the rotations'. Returns the raw
+   * task losses (the caller disposes them).
+   *
+   * ```js
+   * const losses = model.step(x, lossFn, { optimizer: tf.train.adam(1e-3), rotogradOptimizer: tf.train.adam(1e-4) });
+   * tf.dispose(losses);
+   * ```
+   */
+  step(x: tf.Tensor, lossFn: LossFn, options: StepOptions): tf.Scalar[] {
+    if (!options || typeof options.optimizer?.applyGradients !== 'function') {
+      throw new Error(`${this.config.name}: step needs { optimizer } (a tf.Optimizer)`);
+    }
+    const r = this.computeGradients(x, lossFn, options);
+    try {
+      if (Object.keys(r.modelGrads).length > 0) options.optimizer.applyGradients(r.modelGrads);
+      if (Object.keys(r.rotogradGrads).length > 0) {
+        (options.rotogradOptimizer ?? options.optimizer).applyGradients(r.rotogradGrads);
+      }
+      const losses = r.losses;
+      r.losses = [];
+      return losses;
+    } finally {
+      r.dispose();
+    }
+  }
+
+  /**
+   * Waits for the asynchronous checks of earlier steps (finite losses) and throws the first
+   * failure, if any.
+   *
+   * ```js
+   * await model.flush();
+   * ```
+   */
+  flush(): Promise<void> {
+    return this.finite.flush();
+  }
+
+  /** Disposes the rotations and the model's state. Backbone and heads stay the caller's. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const r of this.rotations) r.dispose();
+    this.initialLosses?.dispose();
+    this.initialBackboneLoss?.dispose();
+    this.combiner.dispose();
+  }
+
+  private validateLosses(raw: unknown): tf.Scalar[] {
+    const name = this.config.name;
+    if (!Array.isArray(raw)) {
+      throw new Error(
+        `${name}: lossFn must return an array of ${this.numTasks} scalar losses, got ${typeof raw}`,
+      );
+    }
+    if (raw.length !== this.numTasks) {
+      throw new Error(
+        `${name}: lossFn returned ${raw.length} loss(es), but the model has ${this.numTasks} tasks (one scalar loss per head expected)`,
+      );
+    }
+    raw.forEach((l, i) => {
+      if (!(l instanceof tf.Tensor)) throw new Error(`${name}: loss ${i} is not a tf.Tensor`);
+      if (l.rank !== 0) {
+        throw new Error(
+          `${name}: loss ${i} must be a scalar (shape []), got shape [${l.shape}]; reduce it, e.g. with tf.mean`,
+        );
+      }
+      if (l.dtype !== 'float32')
+        throw new Error(`${name}: loss ${i} must be float32, got ${l.dtype}`);
+    });
+    return raw as tf.Scalar[];
+  }
+
+  private validateBackboneLoss(l: unknown): tf.Scalar {
+    const name = this.config.name;
+    if (!(l instanceof tf.Tensor) || l.rank !== 0) {
+      throw new Error(
+        `${name}: backboneLoss must return a scalar tensor (shape []), got ${l instanceof tf.Tensor ? `shape [${l.shape}]` : typeof l}`,
+      );
+    }
+    return l as tf.Scalar;
+  }
+
+  private assertInput(x: unknown): void {
+    if (!(x instanceof tf.Tensor)) throw new Error(`${this.config.name}: x must be a tf.Tensor`);
+  }
+
+  private assertUsable(): void {
+    if (this.disposed) throw new Error(`${this.config.name}: used after dispose()`);
+  }
+}

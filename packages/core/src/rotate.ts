@@ -1,0 +1,141 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { matMul } from './mat-mul';
+
+/**
+ * How a representation `z` of shape `[B, ...repShape]` is read for rotation: its trailing axes
+ * `postShape` (P components) are carried along, everything before them (S components per sample)
+ * is rotated, of which only the first `n` when `S > n` (partial rotation). Rows of the
+ * "rotation layout" are indexed `b·P + p`, columns `s`.
+ */
+export interface RotationLayout {
+  readonly batch: number;
+  readonly repShape: readonly number[];
+  /** Components per sample that the rotation axes hold (S ≥ n). */
+  readonly s: number;
+  /** Product of `postShape` (1 when empty). */
+  readonly p: number;
+  /** Rotation size. */
+  readonly n: number;
+}
+
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+
+/**
+ * Checks that `zShape` fits a rotation of size `n` with the given `postShape`, and describes the
+ * layout. Throws an Error naming `argName` and the expected shape otherwise.
+ */
+export function rotationLayout(
+  zShape: readonly number[],
+  n: number,
+  postShape: readonly number[],
+  argName = 'z',
+): RotationLayout {
+  if (zShape.length < 2) {
+    throw new Error(`${argName} must be batched, [batch, ...repShape], got shape [${zShape}]`);
+  }
+  const [batch, ...repShape] = zShape as [number, ...number[]];
+  const k = postShape.length;
+  if (repShape.length <= k || repShape.slice(repShape.length - k).join() !== postShape.join()) {
+    throw new Error(
+      `${argName} has per-sample shape [${repShape}], which does not fit postShape [${postShape}]: expected [...rotated axes, ${postShape.join(', ') || '(no post axes)'}] with at least one rotated axis`,
+    );
+  }
+  const p = prod(postShape);
+  const s = prod(repShape) / p;
+  if (n > s) {
+    throw new Error(
+      `rotationShape (n = ${n}) is larger than ${argName}: its per-sample shape [${repShape}] has only ${s} component(s) before postShape [${postShape}]`,
+    );
+  }
+  return { batch, repShape, s, p, n };
+}
+
+/** `z` as a `[B·P, S]` matrix whose row `b·P + p` is `z[b, :, p]`. */
+export function toRows(z: tf.Tensor, layout: RotationLayout): tf.Tensor2D {
+  const { batch, s, p } = layout;
+  if (p === 1) return tf.reshape(z, [batch, s]);
+  return tf.reshape(tf.transpose(tf.reshape(z, [batch, s, p]), [0, 2, 1]), [batch * p, s]);
+}
+
+/** The inverse of {@link toRows}. */
+export function fromRows(rows: tf.Tensor, layout: RotationLayout): tf.Tensor {
+  const { batch, s, p, repShape } = layout;
+  if (p === 1) return tf.reshape(rows, [batch, ...repShape]);
+  return tf.reshape(tf.transpose(tf.reshape(rows, [batch, p, s]), [0, 2, 1]), [batch, ...repShape]);
+}
+
+/**
+ * Rotates a representation for every task at once: `z_i = rotate(R_i, z)` for `R` of shape
+ * `[K, n, n]`, with rows `s ≥ n` left as they are. One 2-D product `[B·P, n] × [n, K·n]`.
+ * Returns the K rotated representations in rows form, `[B·P, S]` each.
+ */
+export function rotateRowsAll(
+  rows: tf.Tensor2D,
+  matrices: tf.Tensor3D,
+  layout: RotationLayout,
+): tf.Tensor2D[] {
+  return tf.tidy(() => {
+    const [k, n] = matrices.shape;
+    const head = layout.s === n ? rows : tf.slice(rows, [0, 0], [-1, n]);
+    // M[j, i·n + s] = R_i[s, j]
+    const m = tf.reshape(tf.transpose(matrices, [2, 0, 1]), [n, k * n]);
+    const rotated = tf.split(tf.matMul(head, m), k, 1) as tf.Tensor2D[];
+    if (layout.s === n) return rotated;
+    const tail = tf.slice(rows, [0, n], [-1, layout.s - n]);
+    return rotated.map((r) => tf.concat([r, tail], 1));
+  });
+}
+
+/**
+ * Rotates per-task gradients back: `g_i = R_iᵀ h_i` on the first `n` rows of the rotation layout
+ * (rows form: `g_i = h_i · R_i`), rows `s ≥ n` unchanged.
+ */
+export function rotateRowsBack(
+  rows: tf.Tensor2D[],
+  matrices: tf.Tensor3D,
+  layout: RotationLayout,
+): tf.Tensor2D[] {
+  return tf.tidy(() => {
+    const n = layout.n;
+    const heads = rows.map((r) => (layout.s === n ? r : tf.slice(r, [0, 0], [-1, n])));
+    const back = tf.unstack(matMul(tf.stack(heads), matrices)) as tf.Tensor2D[];
+    if (layout.s === n) return back;
+    return back.map((g, i) => tf.concat([g, tf.slice(rows[i]!, [0, n], [-1, layout.s - n])], 1));
+  });
+}
+
+/**
+ * Rotates a representation `z` (`[B, ...repShape]`) by one rotation matrix `R` (`[n, n]`),
+ * as the reference's `rotate`: only the first n components before `postShape` are rotated.
+ *
+ * ```js
+ * const z = tf.randomNormal([8, 4]);
+ * const zr = rotate(rotation.matrix(), z);
+ * ```
+ */
+export function rotate(r: tf.Tensor2D, z: tf.Tensor, postShape: readonly number[] = []): tf.Tensor {
+  return tf.tidy(() => {
+    const layout = rotationLayout(z.shape, r.shape[0], postShape);
+    const [out] = rotateRowsAll(toRows(z, layout), tf.expandDims(r, 0) as tf.Tensor3D, layout);
+    return fromRows(out!, layout);
+  });
+}
+
+/**
+ * The inverse of {@link rotate}: applies `Rᵀ` to the first n components before `postShape`.
+ *
+ * ```js
+ * rotateBack(R, rotate(R, z));  // ≈ z
+ * ```
+ */
+export function rotateBack(
+  r: tf.Tensor2D,
+  z: tf.Tensor,
+  postShape: readonly number[] = [],
+): tf.Tensor {
+  return tf.tidy(() => {
+    const layout = rotationLayout(z.shape, r.shape[0], postShape);
+    const [out] = rotateRowsBack([toRows(z, layout)], tf.expandDims(r, 0) as tf.Tensor3D, layout);
+    return fromRows(out!, layout);
+  });
+}

@@ -1,0 +1,216 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { cacheLookup } from './cached';
+import {
+  disposeExpmState,
+  type ExpmPlan,
+  type ExpmState,
+  expmForward,
+  expmPlan,
+  expmPlanCoverage,
+} from './expm';
+import { haarRotation, normalGenerator } from './haar';
+import { matMul } from './mat-mul';
+import { skewFromLower } from './skew';
+import { tidy } from './tidy';
+
+/** How a rotation starts. */
+export type RotationInit = 'random' | 'identity';
+
+let rotationIds = 0;
+
+/**
+ * A learnable rotation `R = B · expm(L − Lᵀ)` in SO(n), where `L` is the strictly lower triangle
+ * of the trainable `weight` W and `base` B is a fixed rotation (geotorch's `orthogonal` with the
+ * `expm` trivialization, as the reference uses). `W` starts at zero, so at first `R = B`; with
+ * `init: 'random'` B is Haar-uniform on SO(n) (as the reference), with `'identity'` it is `I`.
+ *
+ * ```js
+ * const rot = new Rotation(4, { init: 'random', seed: 1 });
+ * const r = rot.matrix();  // [4, 4], orthogonal, det +1
+ * ```
+ */
+export class Rotation {
+  /** The dimension n. */
+  readonly size: number;
+  /** W, `[n, n]`, trainable. Only its strict lower triangle affects `R`. */
+  readonly weight: tf.Variable<tf.Rank.R2>;
+  /** B, `[n, n]`, not trainable. */
+  readonly base: tf.Variable<tf.Rank.R2>;
+  private disposed = false;
+  /** Set by a {@link RotationGroup}: the plan its norm tracking picks. */
+  planSource: (() => ExpmPlan) | null = null;
+
+  /**
+   * @param size n.
+   * @param options `init` (default `'random'`), `seed` or a `normal` generator for the Haar draw
+   *   (default: a random seed), `name` prefix of the variables.
+   */
+  constructor(
+    size: number,
+    options: { init?: RotationInit; seed?: number; normal?: () => number; name?: string } = {},
+  ) {
+    if (!Number.isInteger(size) || size < 1) {
+      throw new Error(`Rotation: size must be a positive integer, got ${size}`);
+    }
+    const init = options.init ?? 'random';
+    if (init !== 'random' && init !== 'identity') {
+      throw new Error(`Rotation: init must be 'random' or 'identity', got ${String(init)}`);
+    }
+    this.size = size;
+    const name = options.name ?? `rotation_${rotationIds++}`;
+    const baseValues =
+      init === 'identity'
+        ? tf.eye(size)
+        : tf.tensor2d(
+            Float32Array.from(
+              haarRotation(
+                size,
+                options.normal ?? normalGenerator(options.seed ?? (Math.random() * 2 ** 32) >>> 0),
+              ),
+            ),
+            [size, size],
+            'float32',
+          );
+    this.base = tf.variable(baseValues as tf.Tensor2D, false, `${name}/base`);
+    baseValues.dispose();
+    this.weight = tf.variable(tf.zeros([size, size]), true, `${name}/weight`);
+  }
+
+  /**
+   * The rotation matrix `R = B · expm(L − Lᵀ)`, `[n, n]`. Inside {@link cached} it is computed
+   * once; the caller owns (and disposes) the returned tensor either way.
+   */
+  matrix(): tf.Tensor2D {
+    this.assertNotDisposed();
+    const { value, owned } = cacheLookup(
+      this,
+      [this.weight.dataId, this.base.dataId],
+      () =>
+        tf.tidy(() => {
+          const e = expmForward(skewFromLower(this.weight), this.planSource?.());
+          const r = tf.matMul(this.base, e.value as tf.Tensor2D);
+          disposeExpmState(e);
+          return r as tf.Tensor2D;
+        }),
+      (r) => [r],
+    );
+    // Without a cache scope the value is ours to hand over; inside one, hand out a copy.
+    return owned ? value : value.clone();
+  }
+
+  /** Disposes W and B. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.weight.dispose();
+    this.base.dispose();
+  }
+
+  private assertNotDisposed(): void {
+    if (this.disposed) throw new Error('Rotation: used after dispose()');
+  }
+}
+
+/** The rotation matrices of K tasks, with what their gradient needs. */
+export interface RotationForward {
+  /** R_i stacked, `[K, n, n]`. */
+  readonly matrices: tf.Tensor3D;
+  /** expm(A_i) and the intermediates of its Fréchet derivative. */
+  readonly expm: ExpmState;
+  /** ‖A_i‖_F, `[K]`. */
+  readonly norms: tf.Tensor1D;
+}
+
+function forwardTensors(f: RotationForward): tf.Tensor[] {
+  const e = f.expm;
+  const ts = [f.matrices, f.norms, e.x, e.value, ...e.hornerFactors, ...e.squaringFactors];
+  if (typeof e.scale !== 'number') ts.push(e.scale);
+  if (e.squaringMasks) ts.push(...e.squaringMasks);
+  return ts;
+}
+
+/**
+ * The K rotations of a model, computed together (one batched exponential). Tracks, without
+ * reading anything back synchronously, an upper bound on ‖A_i‖_F that picks how many products
+ * the exponential needs.
+ */
+export class RotationGroup {
+  readonly rotations: Rotation[];
+  readonly size: number;
+  private normEstimate = 0;
+  private readonly minCoverage: number;
+  private pinnedPlan: ExpmPlan | null;
+  private overflowWarned = false;
+
+  constructor(rotations: Rotation[], options: { minCoverage?: number; maxNorm?: number } = {}) {
+    this.rotations = rotations;
+    this.size = rotations[0]!.size;
+    this.minCoverage = options.minCoverage ?? 4;
+    this.pinnedPlan = options.maxNorm === undefined ? null : expmPlan(options.maxNorm);
+    for (const r of rotations) r.planSource = () => this.plan();
+  }
+
+  /**
+   * The plan for the next evaluation: covers twice the last norm seen (norms are read back
+   * asynchronously, a step late) and at least `minCoverage`.
+   */
+  plan(): ExpmPlan {
+    return this.pinnedPlan ?? expmPlan(Math.max(2 * this.normEstimate, this.minCoverage));
+  }
+
+  /**
+   * Computes every R_i. Inside {@link cached} the result is shared; `owned` says whether the
+   * caller must dispose it ({@link disposeRotationForward}).
+   */
+  forward(): { value: RotationForward; owned: boolean } {
+    const plan = this.plan();
+    return cacheLookup(
+      this,
+      [
+        plan.degree,
+        plan.squarings,
+        ...this.rotations.flatMap((r) => [r.weight.dataId, r.base.dataId]),
+      ],
+      () => {
+        const value = tidy(() => {
+          const w = tf.stack(this.rotations.map((r) => r.weight)) as tf.Tensor3D;
+          const b = tf.stack(this.rotations.map((r) => r.base)) as tf.Tensor3D;
+          const a = skewFromLower(w);
+          const norms = tf.sqrt(tf.sum(tf.square(a), [1, 2])) as tf.Tensor1D;
+          const e = expmForward(a, plan);
+          const matrices = matMul(b, e.value) as tf.Tensor3D;
+          return { matrices, norms, expm: e };
+        });
+        this.watchNorms(value.norms, plan);
+        return value;
+      },
+      forwardTensors,
+    );
+  }
+
+  /** Reads the norms back without blocking, to plan later evaluations. */
+  private watchNorms(norms: tf.Tensor1D, plan: ExpmPlan): void {
+    if (this.pinnedPlan) return;
+    const coverage = expmPlanCoverage(plan);
+    norms.data().then(
+      (values) => {
+        let max = 0;
+        for (const v of values as Float32Array) if (v > max) max = v;
+        if (!Number.isFinite(max)) return;
+        this.normEstimate = max;
+        if (max > coverage && !this.overflowWarned) {
+          this.overflowWarned = true;
+          console.warn(
+            `@rotograd/core: a rotation's ‖A‖_F = ${max.toPrecision(3)} exceeded the ${coverage.toPrecision(3)} its matrix exponential was planned for (norms are read back asynchronously, so a loop that never awaits sees stale ones). That step's rotation was less accurate than float32; later steps plan for the new norm. Pass expmMaxNorm to fix the plan.`,
+          );
+        }
+      },
+      () => {},
+    );
+  }
+}
+
+/** Disposes a {@link RotationForward} the caller owns. */
+export function disposeRotationForward(f: RotationForward): void {
+  tf.dispose(forwardTensors(f));
+}

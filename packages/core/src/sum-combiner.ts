@@ -1,0 +1,18 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradientCombiner } from './gradient-combiner';
+
+/**
+ * `q = Σ_i g_i`: the plain sum of the task gradients (VanillaMTL, RotateOnly).
+ *
+ * ```js
+ * const model = new MultitaskModel(backbone, heads, { combiner: sumCombiner() });
+ * ```
+ */
+export function sumCombiner(): GradientCombiner {
+  return {
+    name: 'sum',
+    variables: () => [],
+    combine: ({ taskGrads }) => ({ repGrad: tf.addN(taskGrads.slice()) }),
+    dispose() {},
+  };
+}

@@ -1,0 +1,32 @@
+import { CASES, type CaseFixture, loadFixture, replayCase, summarize } from '@rotograd/testing';
+import { describe, expect, it } from 'vitest';
+import { RotateOnly, RotoGrad, VanillaMTL } from '../src/index';
+
+const methods = ['VanillaMTL', 'RotateOnly', 'RotoGrad'] as const;
+
+describe.each(methods)('%s replays the official implementation', (method) => {
+  it.each(CASES[method].map((n) => [n]))('%s', async (name) => {
+    const fixture = loadFixture<CaseFixture>(name);
+    const cfg = fixture.config;
+    const comparisons = await replayCase(fixture, (_f, backbone, heads) => {
+      if (method === 'VanillaMTL') return new VanillaMTL(backbone, heads);
+      const options = {
+        rotationShape: cfg.rotation_shape_as_int
+          ? cfg.rotation_shape!.reduce((a, b) => a * b, 1)
+          : cfg.rotation_shape!,
+        postShape: cfg.post_shape,
+        normalizeLosses: cfg.normalize_losses!,
+        burnInPeriod: cfg.burn_in_period!,
+      };
+      return method === 'RotateOnly'
+        ? new RotateOnly(backbone, heads, options)
+        : new RotoGrad(backbone, heads, options);
+    });
+    const { worst, failures, worstRel } = summarize(comparisons);
+    console.log(
+      `${name}: ${comparisons.length} tensors compared over ${fixture.steps.length} steps; worst ${worst.what} at step ${worst.step}: err ${worst.err.toExponential(2)} (${(worstRel * 100).toFixed(1)}% of the bound ${worst.bound.toExponential(2)})`,
+    );
+    expect(failures, JSON.stringify(failures.slice(0, 5))).toEqual([]);
+    expect(comparisons.length).toBeGreaterThan(fixture.steps.length * 10);
+  });
+});
