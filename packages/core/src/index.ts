@@ -28,6 +28,7 @@ export {
 export {
   type BackboneLossFn,
   type ComputeGradientsOptions,
+  type GradientMap,
   type Gradients,
   type GradientsDetails,
   type LossFn,

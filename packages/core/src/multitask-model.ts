@@ -71,6 +71,13 @@ export interface GradientsDetails {
   stats: Record<string, tf.Tensor>;
 }
 
+/**
+ * Gradients keyed by variable name, as `tf.variableGrads` returns them. Typed so that every
+ * `tf.Optimizer`'s `applyGradients` accepts it (tfjs types Adam's and others' parameter as a map of
+ * variables although they read only the values); the values are plain gradient tensors.
+ */
+export type GradientMap = tf.NamedTensorMap & { [name: string]: tf.Variable };
+
 /** The result of `computeGradients`. Dispose it when done. */
 export interface Gradients {
   /** The raw task losses `L_i`. */
@@ -78,9 +85,9 @@ export interface Gradients {
   /** The raw backbone loss, or null. */
   backboneLoss: tf.Scalar | null;
   /** Gradients of the backbone and head variables, keyed by variable name. */
-  modelGrads: tf.NamedTensorMap;
+  modelGrads: GradientMap;
   /** Gradients of the rotations (and any combiner variables), keyed by variable name. */
-  rotogradGrads: tf.NamedTensorMap;
+  rotogradGrads: GradientMap;
   /** Intermediates, when asked for. */
   details: GradientsDetails | null;
   /** Disposes every tensor above. */
@@ -359,7 +366,17 @@ export class MultitaskModel {
         normalizedLosses: tf.Scalar[];
       };
       let linkGrads: tf.Tensor[] = [];
-      const keep = <T extends tf.Tensor>(t: T): T => tf.keep(t);
+      // Errors inside the tape scopes (bad losses, bad shapes, user code) are held and rethrown
+      // after the scopes closed normally, so that the tape's saved tensors are released.
+      let failure: unknown = null;
+      // State recorded by this step, committed only when the whole step succeeded.
+      let newInitialLosses: tf.Tensor1D | null = null;
+      let newInitialBackboneLoss: tf.Scalar | null = null;
+      const keptHere: tf.Tensor[] = [];
+      const keep = <T extends tf.Tensor>(t: T): T => {
+        keptHere.push(t);
+        return tf.keep(t);
+      };
       const layoutHolder: { layout: RotationLayout | null } = { layout: null };
 
       // The backbone's gradient is not known until the heads have run. `link` is a node of the
@@ -372,6 +389,14 @@ export class MultitaskModel {
       }) as unknown as CustomGradientFunc);
 
       const forward = (): tf.Scalar => {
+        try {
+          return forwardUnguarded();
+        } catch (err) {
+          failure = err;
+          return tf.scalar(0);
+        }
+      };
+      const forwardUnguarded = (): tf.Scalar => {
         const [z, ...extras] = outputsOf(this.backbone.apply(x, { training: true }), 'backbone');
         let zRows: tf.Tensor2D | null = null;
         let inputs: tf.Tensor[];
@@ -388,37 +413,42 @@ export class MultitaskModel {
 
         let losses!: tf.Scalar[];
         let normalizedLosses!: tf.Scalar[];
+        const lossesUnguarded = (): tf.Scalar => {
+          const headOuts = this.rawHeads.map((h, i) => {
+            const zi = matrices ? fromRows(inputs[i]!, layoutHolder.layout!) : inputs[i]!;
+            return outputsOf(h.apply(zi, { training: true }), `heads[${i}]`);
+          });
+          const raw = lossFn(
+            headOuts.map((o) => o[0]),
+            extras,
+            headOuts.map((o) => o.slice(1)),
+          );
+          losses = this.validateLosses(raw).map(keep);
+          const stacked = tf.stack(losses) as tf.Tensor1D;
+          if (cfg.trackLosses) {
+            if (reset) newInitialLosses = tf.keep(stopGradient(stacked));
+            const l0 = newInitialLosses ?? this.initialLosses!;
+            normalizedLosses = (tf.unstack(tf.div(stacked, l0)) as tf.Scalar[]).map(keep);
+          } else {
+            normalizedLosses = losses;
+          }
+          const ells = normalize ? normalizedLosses : losses;
+          return tf.addN(ells) as tf.Scalar;
+        };
         const inner = tf.engine().gradients(
           () => {
-            const headOuts = this.rawHeads.map((h, i) => {
-              const zi = matrices ? fromRows(inputs[i]!, layoutHolder.layout!) : inputs[i]!;
-              return outputsOf(h.apply(zi, { training: true }), `heads[${i}]`);
-            });
-            const raw = lossFn(
-              headOuts.map((o) => o[0]),
-              extras,
-              headOuts.map((o) => o.slice(1)),
-            );
-            losses = this.validateLosses(raw).map(keep);
-            const stacked = tf.stack(losses) as tf.Tensor1D;
-            if (cfg.trackLosses) {
-              if (reset) {
-                this.initialLosses?.dispose();
-                this.initialLosses = keep(stopGradient(stacked));
-              }
-              normalizedLosses = (
-                tf.unstack(tf.div(stacked, this.initialLosses!)) as tf.Scalar[]
-              ).map(keep);
-            } else {
-              normalizedLosses = losses;
+            try {
+              return lossesUnguarded();
+            } catch (err) {
+              failure = err;
+              return tf.scalar(0);
             }
-            const ells = normalize ? normalizedLosses : losses;
-            return tf.addN(ells) as tf.Scalar;
           },
           [...inputs, ...extras, ...flatHeadVars],
           undefined,
           true,
         );
+        if (failure !== null) return tf.scalar(0);
         const grads = inner.grads;
         const hs = inputs.map((zi, i) => grads[i] ?? tf.zerosLike(zi));
         const extraGrads = extras.map((e, j) => grads[K + j] ?? tf.zerosLike(e));
@@ -438,23 +468,24 @@ export class MultitaskModel {
           taskGrads = hs;
         }
 
-        const combined = this.combiner.combine({ taskGrads, losses, normalizedLosses, step });
-        linkGrads = [combined.repGrad, ...extraGrads];
-
-        let y = link(z, ...extras) as tf.Scalar;
         let bbLoss: tf.Scalar | null = null;
+        let bbTerm: tf.Scalar | null = null;
         if (backboneLoss) {
           bbLoss = this.validateBackboneLoss(backboneLoss(z, extras));
-          let term = bbLoss;
+          bbTerm = bbLoss;
           if (normalize) {
-            if (reset) {
-              this.initialBackboneLoss?.dispose();
-              this.initialBackboneLoss = keep(stopGradient(bbLoss));
-            }
-            term = tf.div(bbLoss, this.initialBackboneLoss!);
+            if (reset) newInitialBackboneLoss = tf.keep(stopGradient(bbLoss));
+            bbTerm = tf.div(
+              bbLoss,
+              newInitialBackboneLoss ?? this.initialBackboneLoss!,
+            ) as tf.Scalar;
           }
-          y = tf.add(y, term);
         }
+
+        const combined = this.combiner.combine({ taskGrads, losses, normalizedLosses, step });
+        linkGrads = [combined.repGrad, ...extraGrads];
+        const linked = link(z, ...extras) as tf.Scalar;
+        const y = bbTerm ? (tf.add(linked, bbTerm) as tf.Scalar) : linked;
 
         const stats = combined.stats ?? {};
         carried = {
@@ -484,6 +515,20 @@ export class MultitaskModel {
         });
       } else {
         forward();
+      }
+      if (failure !== null) {
+        tf.dispose(
+          [...keptHere, newInitialLosses, newInitialBackboneLoss].filter((t) => t !== null),
+        );
+        throw failure;
+      }
+      if (newInitialLosses) {
+        this.initialLosses?.dispose();
+        this.initialLosses = newInitialLosses;
+      }
+      if (newInitialBackboneLoss) {
+        this.initialBackboneLoss?.dispose();
+        this.initialBackboneLoss = newInitialBackboneLoss;
       }
 
       // Bring what the tape scopes kept into this tidy.
@@ -539,7 +584,13 @@ export class MultitaskModel {
             stats,
           }
         : null;
-      return { losses, backboneLoss: bbLoss, modelGrads, rotogradGrads, details };
+      return {
+        losses,
+        backboneLoss: bbLoss,
+        modelGrads: modelGrads as GradientMap,
+        rotogradGrads: rotogradGrads as GradientMap,
+        details,
+      };
     });
 
     if (cfg.trackLosses) this.iteration++;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { RotoGrad, VanillaMTL, cached } from '@rotograd/core';
+import { cached, RotoGrad, VanillaMTL } from '@rotograd/core';
 
 await tf.setBackend('cpu');
 assert.ok(tf.getGradient('BatchMatMul'), 'the matMul gradient is registered');
@@ -21,7 +21,10 @@ const backbone = {
   trainableVariables: [...l1.vars, ...l2.vars],
 };
 const h = [dense(6, 1, 3), dense(6, 1, 4)];
-const heads = h.map((d) => ({ apply: (z) => tf.add(tf.matMul(z, d.w), d.b), trainableVariables: d.vars }));
+const heads = h.map((d) => ({
+  apply: (z) => tf.add(tf.matMul(z, d.w), d.b),
+  trainableVariables: d.vars,
+}));
 const x = tf.randomNormal([32, 4], 0, 1, 'float32', 5);
 const y = [tf.sum(x, 1, true), tf.neg(tf.sum(x, 1, true))];
 const lossFn = (preds) => preds.map((p, i) => tf.losses.meanSquaredError(y[i], p));
@@ -48,7 +51,9 @@ for (const Model of [VanillaMTL, RotoGrad]) {
   assert.equal(tf.memory().numTensors, before, `${Model.name}: no tensor leaked`);
   const sum = (a) => a.reduce((s, v) => s + v, 0);
   assert.ok(sum(last) < 0.5 * sum(first), `${Model.name}: losses fell from ${first} to ${last}`);
-  console.log(`${Model.name}: losses ${first.map((v) => v.toFixed(3))} -> ${last.map((v) => v.toFixed(3))}`);
+  console.log(
+    `${Model.name}: losses ${first.map((v) => v.toFixed(3))} -> ${last.map((v) => v.toFixed(3))}`,
+  );
   model.dispose();
   optimizer.dispose();
   rotogradOptimizer.dispose();

@@ -136,7 +136,7 @@ export async function replayCase(
         const name = nameOf(k);
         if (name === null)
           out.push({ step: t, what: `unexpected gradient ${k}`, err: 1, bound: 0, ok: false });
-        else mine.set(name, v);
+        else mine.set(name, v as tf.Tensor);
       }
       for (const [name, ref] of Object.entries(st.grads))
         await check(t, `grads[${name}]`, mine.get(name), ref);

@@ -1,0 +1,245 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import {
+  disposeExpmState,
+  expm,
+  expmForward,
+  expmFrechet,
+  expmFrechetAt,
+  expmPlan,
+  expmPlanCoverage,
+} from './expm';
+import { normalGenerator } from './haar';
+
+// An independent float64 reference: Taylor to 30 terms after scaling to ‖X‖₁ ≤ 1/4, then squaring.
+type M = Float64Array;
+const mm = (a: M, b: M, n: number): M => {
+  const c = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < n; k++) {
+      const aik = a[i * n + k]!;
+      for (let j = 0; j < n; j++) c[i * n + j]! += aik * b[k * n + j]!;
+    }
+  return c;
+};
+function expm64(a: M, n: number): M {
+  let norm = 0;
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += Math.abs(a[i * n + j]!);
+    norm = Math.max(norm, s);
+  }
+  const sq = Math.max(0, Math.ceil(Math.log2(norm / 0.25)));
+  const x = a.map((v) => v / 2 ** sq);
+  let term: M = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) term[i * n + i] = 1;
+  let sum: M = Float64Array.from(term);
+  for (let k = 1; k <= 30; k++) {
+    term = mm(term, x, n).map((v) => v / k);
+    sum = sum.map((v, i) => v + term[i]!);
+  }
+  for (let j = 0; j < sq; j++) sum = mm(sum, sum, n);
+  return sum;
+}
+const randomMatrix = (n: number, scale: number, seed: number): M => {
+  const g = normalGenerator(seed);
+  return Float64Array.from({ length: n * n }, () => g() * scale);
+};
+const skew = (w: M, n: number): M => {
+  const a = new Float64Array(n * n);
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c < r; c++) {
+      a[r * n + c] = w[r * n + c]!;
+      a[c * n + r] = -w[r * n + c]!;
+    }
+  return a;
+};
+function maxRelErr(mine: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    err = Math.max(err, Math.abs(mine[i]! - ref[i]!));
+    scale = Math.max(scale, Math.abs(ref[i]!));
+  }
+  return err / scale;
+}
+const t2 = (a: M, n: number) => tf.tensor2d(Float32Array.from(a), [n, n]);
+
+describe('expmPlan', () => {
+  it('covers the norm it is asked for, with few products', () => {
+    for (const bound of [0, 1e-6, 0.01, 0.3, 1, 4, 37, 1e4]) {
+      const plan = expmPlan(bound);
+      expect(expmPlanCoverage(plan)).toBeGreaterThanOrEqual(bound);
+      expect(plan.degree - 1 + plan.squarings).toBeLessThanOrEqual(bound < 1 ? 8 : 30);
+    }
+    expect(expmPlan(0)).toEqual({ degree: 1, squarings: 0 });
+  });
+  it('rejects a negative or non-finite bound', () => {
+    expect(() => expmPlan(-1)).toThrow(/normBound/);
+    expect(() => expmPlan(Number.NaN)).toThrow(/normBound/);
+  });
+});
+
+describe('expm', () => {
+  it('matches the closed form of a 2×2 rotation, for small and large angles', async () => {
+    for (const theta of [1e-5, 0.3, 1, Math.PI / 2, 3, 10, 100]) {
+      const a = tf.tensor2d([
+        [0, -theta],
+        [theta, 0],
+      ]);
+      for (const e of [expm(a), expm(a, { normBound: Math.SQRT2 * theta })]) {
+        const got = await e.data();
+        const want = [Math.cos(theta), -Math.sin(theta), Math.sin(theta), Math.cos(theta)];
+        expect(maxRelErr(got, want), `θ = ${theta}`).toBeLessThan(theta > 20 ? 2e-5 : 2e-6);
+        e.dispose();
+      }
+      a.dispose();
+    }
+  });
+
+  it('matches Rodrigues’ formula for 3×3 rotations', async () => {
+    const axis = [1 / 3, 2 / 3, 2 / 3];
+    for (const theta of [0.01, 0.7, 2.5]) {
+      const [x, y, z] = axis.map((v) => v * theta) as [number, number, number];
+      const a = tf.tensor2d([
+        [0, -z, y],
+        [z, 0, -x],
+        [-y, x, 0],
+      ]);
+      const k = [
+        [0, -axis[2]!, axis[1]!],
+        [axis[2]!, 0, -axis[0]!],
+        [-axis[1]!, axis[0]!, 0],
+      ];
+      const want: number[] = [];
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++) {
+          let k2 = 0;
+          for (let l = 0; l < 3; l++) k2 += k[i]![l]! * k[l]![j]!;
+          want.push((i === j ? 1 : 0) + Math.sin(theta) * k[i]![j]! + (1 - Math.cos(theta)) * k2);
+        }
+      const e = expm(a);
+      expect(maxRelErr(await e.data(), want)).toBeLessThan(2e-6);
+      tf.dispose([a, e]);
+    }
+  });
+
+  it('matches a float64 reference on random general and skew matrices, batched', async () => {
+    const n = 7;
+    for (const scale of [1e-3, 0.1, 0.5, 2]) {
+      const mats = [randomMatrix(n, scale, 1), skew(randomMatrix(n, scale * 3, 2), n)];
+      const batch = tf.tensor3d(Float32Array.from(mats.flatMap((m) => [...m])), [2, n, n]);
+      const got = await expm(batch).data();
+      mats.forEach((m, b) => {
+        const want = expm64(m, n);
+        expect(
+          maxRelErr(got.slice(b * n * n, (b + 1) * n * n), want),
+          `scale ${scale}`,
+        ).toBeLessThan(3e-6);
+      });
+      batch.dispose();
+    }
+  });
+
+  it('keeps full relative precision of e^A − I for tiny A (expm1 form)', async () => {
+    const n = 4;
+    const w = skew(randomMatrix(n, 1e-6, 3), n);
+    const e = expm(t2(w, n), { normBound: 1e-5 });
+    const got = await e.data();
+    const ref = expm64(w, n);
+    for (let i = 0; i < n; i++) ref[i * n + i]! -= 1;
+    const minusI = got.map((v, i) => v - (i % (n + 1) === 0 ? 1 : 0));
+    // e^A − I ≈ A: its off-diagonal entries survive although they are ~1e-6 next to the ones.
+    expect(maxRelErr(minusI, ref)).toBeLessThan(1e-1);
+    e.dispose();
+  });
+
+  it('rejects non-square input', () => {
+    const a = tf.zeros([2, 3]);
+    expect(() => expm(a)).toThrow(/square/);
+    a.dispose();
+  });
+});
+
+describe('expmFrechet (the exact derivative of expm)', () => {
+  const fd64 = (a: M, e: M, n: number): M => {
+    const h = 1e-6;
+    const p = expm64(
+      a.map((v, i) => v + h * e[i]!),
+      n,
+    );
+    const m = expm64(
+      a.map((v, i) => v - h * e[i]!),
+      n,
+    );
+    return p.map((v, i) => (v - m[i]!) / (2 * h));
+  };
+
+  it('matches central finite differences of a float64 expm', async () => {
+    const n = 6;
+    for (const [scale, seed] of [
+      [0.05, 4],
+      [0.4, 5],
+      [1.5, 6],
+    ] as const) {
+      const a = skew(randomMatrix(n, scale, seed), n);
+      const e = randomMatrix(n, 1, seed + 10);
+      const got = expmFrechetAt(t2(a, n), t2(e, n));
+      expect(maxRelErr(await got.data(), fd64(a, e, n)), `scale ${scale}`).toBeLessThan(5e-6);
+      got.dispose();
+    }
+  });
+
+  it('equals A·e^A in the direction of A (commuting case), with and without a plan', async () => {
+    const n = 5;
+    const a = skew(randomMatrix(n, 0.8, 7), n);
+    const want = mm(a, expm64(a, n), n);
+    for (const options of [{}, { normBound: 3 }]) {
+      const got = expmFrechetAt(t2(a, n), t2(a, n), options);
+      expect(maxRelErr(await got.data(), want)).toBeLessThan(5e-6);
+      got.dispose();
+    }
+  });
+
+  it('reuses the forward intermediates without leaking', () => {
+    const a = tf.randomNormal([3, 4, 4], 0, 0.3, 'float32', 1);
+    const f = tf.randomNormal([3, 4, 4], 0, 1, 'float32', 2);
+    const before = tf.memory().numTensors;
+    const state = expmForward(a, expmPlan(2));
+    const l1 = expmFrechet(state, f);
+    const l2 = expmFrechet(state, f);
+    disposeExpmState(state);
+    tf.dispose([l1, l2]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([a, f]);
+  });
+
+  it('gives the gradient of W in FORMAT.md §2, checked against finite differences of ⟨G, B·expm(L − Lᵀ)⟩', async () => {
+    // ρ(W) = Σ G ⊙ (B expm(A(W))): ∂ρ/∂W = strictLower(Ĝ − Ĝᵀ), Ĝ = Lexp(Aᵀ, BᵀG).
+    const n = 4;
+    const w = randomMatrix(n, 0.6, 8);
+    const b = expm64(skew(randomMatrix(n, 1, 9), n), n);
+    const g = randomMatrix(n, 1, 10);
+    const rho = (wv: M) => {
+      const r = mm(b, expm64(skew(wv, n), n), n);
+      return r.reduce((s, v, i) => s + v * g[i]!, 0);
+    };
+    const a = skew(w, n);
+    const at = t2(a, n);
+    const bt = t2(b, n);
+    const gt = t2(g, n);
+    const ehat = expmFrechetAt(tf.transpose(at), tf.matMul(bt, gt, true, false));
+    const dW = await tf.sub(ehat, tf.transpose(ehat)).data();
+    for (let r = 0; r < n; r++)
+      for (let c = 0; c < r; c++) {
+        const h = 1e-6;
+        const wp = Float64Array.from(w);
+        const wm = Float64Array.from(w);
+        wp[r * n + c]! += h;
+        wm[r * n + c]! -= h;
+        const fd = (rho(wp) - rho(wm)) / (2 * h);
+        expect(Math.abs(dW[r * n + c]! - fd)).toBeLessThan(2e-5 * Math.max(1, Math.abs(fd)));
+      }
+    tf.dispose([at, bt, gt, ehat]);
+  });
+});

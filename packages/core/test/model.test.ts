@@ -1,0 +1,197 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cached, type MultitaskModel, RotateOnly, RotoGrad, VanillaMTL } from '../src/index';
+import { problem, values } from './helpers';
+
+const methods = {
+  VanillaMTL: (b: never, h: never[]) => new VanillaMTL(b, h),
+  RotateOnly: (b: never, h: never[]) => new RotateOnly(b, h, { rotationShape: 6, seed: 1 }),
+  RotoGrad: (b: never, h: never[]) =>
+    new RotoGrad(b, h, { rotationShape: 6, seed: 1, burnInPeriod: 5 }),
+} as const;
+
+function build(method: keyof typeof methods, p: ReturnType<typeof problem>): MultitaskModel {
+  return methods[method](p.backbone as never, p.heads as never[]);
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe.each(Object.keys(methods) as Array<keyof typeof methods>)('%s', (method) => {
+  it('trains (losses fall) and leaks no tensor over 50 steps, inside and outside cached()', async () => {
+    const p = problem({ seed: 3 });
+    const model = build(method, p);
+    const optimizer = tf.train.adam(0.02);
+    const rotogradOptimizer = tf.train.adam(0.01);
+    let first: number[] = [];
+    let last: number[] = [];
+    let before = -1;
+    for (let i = 0; i < 51; i++) {
+      const run = () => model.step(p.x, p.lossFn, { optimizer, rotogradOptimizer });
+      const losses = i % 2 ? cached(run) : run();
+      last = await values(losses);
+      tf.dispose(losses);
+      if (i === 0) {
+        first = last;
+        before = tf.memory().numTensors; // optimizer slots exist from here on
+      }
+    }
+    await model.flush();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(last.reduce((a, b) => a + b)).toBeLessThan(0.5 * first.reduce((a, b) => a + b));
+    // predict, task(i) and computeGradients leak nothing either.
+    const n0 = tf.memory().numTensors;
+    tf.dispose(model.predict(p.x));
+    tf.dispose(model.task(1).apply(p.x));
+    model
+      .computeGradients(p.x, p.lossFn, {
+        details: true,
+        backboneLoss: (z) => tf.mean(tf.square(z)),
+      })
+      .dispose();
+    await model.flush();
+    expect(tf.memory().numTensors).toBe(n0);
+    model.dispose();
+    optimizer.dispose();
+    rotogradOptimizer.dispose();
+    p.dispose();
+  });
+
+  it('reads nothing back synchronously during a step', () => {
+    const p = problem({ seed: 4 });
+    const model = build(method, p);
+    const optimizer = tf.train.sgd(0.01);
+    const proto = tf.Tensor.prototype;
+    const spies = [
+      vi.spyOn(proto, 'dataSync'),
+      vi.spyOn(proto, 'arraySync'),
+      vi.spyOn(proto, 'bufferSync'),
+    ];
+    for (let i = 0; i < 3; i++) {
+      tf.dispose(
+        model.step(p.x, p.lossFn, { optimizer, backboneLoss: (z) => tf.mean(tf.square(z)) }),
+      );
+      model.computeGradients(p.x, p.lossFn, { details: true }).dispose();
+    }
+    for (const s of spies) expect(s).not.toHaveBeenCalled();
+    model.dispose();
+    optimizer.dispose();
+    p.dispose();
+  });
+
+  it('predict and task(i) agree with the training forward pass', async () => {
+    const p = problem({ seed: 5, k: 3 });
+    const model = build(method, p);
+    let trainPreds: number[][] = [];
+    const r = model.computeGradients(p.x, (preds) => {
+      trainPreds = preds.map((t) => Array.from(t.dataSync()));
+      return p.lossFn(preds);
+    });
+    r.dispose();
+    const preds = model.predict(p.x);
+    for (let i = 0; i < 3; i++) {
+      const viaTask = model.task(i).apply(p.x) as tf.Tensor;
+      const a = await preds[i]!.data();
+      const b = await viaTask.data();
+      a.forEach((v, j) => {
+        expect(v).toBeCloseTo(trainPreds[i]![j]!, 5);
+        expect(b[j]).toBeCloseTo(v, 5);
+      });
+      viaTask.dispose();
+    }
+    tf.dispose(preds);
+    expect(model.numTasks).toBe(3);
+    expect(model.modelVariables().length).toBe(4 + 3 * 2);
+    expect(model.rotogradVariables().length).toBe(method === 'VanillaMTL' ? 0 : 3);
+    model.dispose();
+    p.dispose();
+  });
+});
+
+describe('rotations under training', () => {
+  it('stay orthogonal with determinant +1 after 300 steps with a large rotation learning rate', async () => {
+    const p = problem({ seed: 6, rep: 4 });
+    const model = new RotoGrad(p.backbone, p.heads, { rotationShape: 4, seed: 9 });
+    const optimizer = tf.train.adam(0.01);
+    const rotogradOptimizer = tf.train.adam(0.2);
+    for (let i = 0; i < 300; i++) {
+      const losses = model.step(p.x, p.lossFn, { optimizer, rotogradOptimizer });
+      await values(losses);
+      tf.dispose(losses);
+    }
+    for (const rot of model.rotations) {
+      const r = rot.matrix();
+      const rrt = tf.matMul(r, r, false, true);
+      const err = (await tf.max(tf.abs(tf.sub(rrt, tf.eye(4)))).data())[0]!;
+      expect(err).toBeLessThan(1e-5);
+      // det via the product of LU pivots computed on the host, in float64
+      const m = Array.from(await r.data());
+      let det = 1;
+      for (let c = 0; c < 4; c++) {
+        let piv = c;
+        for (let rr = c + 1; rr < 4; rr++)
+          if (Math.abs(m[rr * 4 + c]!) > Math.abs(m[piv * 4 + c]!)) piv = rr;
+        if (piv !== c) {
+          for (let k = 0; k < 4; k++)
+            [m[c * 4 + k], m[piv * 4 + k]] = [m[piv * 4 + k]!, m[c * 4 + k]!];
+          det = -det;
+        }
+        det *= m[c * 4 + c]!;
+        for (let rr = c + 1; rr < 4; rr++) {
+          const f = m[rr * 4 + c]! / m[c * 4 + c]!;
+          for (let k = c; k < 4; k++) m[rr * 4 + k]! -= f * m[c * 4 + k]!;
+        }
+      }
+      expect(det).toBeCloseTo(1, 5);
+      const wNorm = (await tf.norm(rot.weight).data())[0]!;
+      expect(wNorm).toBeGreaterThan(0.5); // the rotation really moved
+      tf.dispose([r, rrt]);
+    }
+    model.dispose();
+    optimizer.dispose();
+    rotogradOptimizer.dispose();
+    p.dispose();
+  });
+});
+
+describe('cached()', () => {
+  it('computes the rotation matrices once per weight value and disposes them on exit', async () => {
+    const p = problem({ seed: 7 });
+    const model = new RotoGrad(p.backbone, p.heads, { rotationShape: 6, seed: 2 });
+    const before = tf.memory().numTensors;
+    // Count the matrix products the engine runs.
+    const engine = tf.engine();
+    const spy = vi.spyOn(engine, 'runKernel');
+    const products = () => spy.mock.calls.filter((c) => c[0] === 'BatchMatMul').length;
+    cached(() => {
+      const a = model.rotations[0]!.matrix();
+      const afterFirst = products();
+      const b = model.rotations[0]!.matrix();
+      expect(afterFirst).toBeGreaterThan(0);
+      expect(products()).toBe(afterFirst); // the second call reuses the cached matrix
+      tf.dispose([a, b]);
+      tf.dispose(model.predict(p.x));
+      const beforePredict = products();
+      tf.dispose(model.predict(p.x));
+      // The second predict runs only backbone (2), rotation (1) and heads (2): no exponential.
+      expect(products() - beforePredict).toBe(5);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    const n = products();
+    tf.dispose(model.rotations[0]!.matrix());
+    expect(products()).toBeGreaterThan(n); // outside cached(): computed each time
+    spy.mockRestore();
+    // A weight update inside the scope is seen.
+    const seen: number[] = [];
+    cached(() => {
+      const a = model.rotations[1]!.matrix();
+      seen.push((a.dataSync() as Float32Array)[0]!);
+      model.rotations[1]!.weight.assign(tf.mul(tf.ones([6, 6]), 0.3));
+      const b = model.rotations[1]!.matrix();
+      seen.push((b.dataSync() as Float32Array)[0]!);
+      tf.dispose([a, b]);
+    });
+    expect(seen[0]).not.toBeCloseTo(seen[1]!, 3);
+    model.dispose();
+    p.dispose();
+  });
+});
