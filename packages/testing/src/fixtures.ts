@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Module } from '@rotograd/core';
 import * as tf from '@tensorflow/tfjs-core';
+import type { Module } from '../../core/src/index';
 
 /** A tensor as stored in a fixture: row-major data. */
 export interface StoredTensor {

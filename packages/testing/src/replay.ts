@@ -1,5 +1,5 @@
-import type { Gradients, Module, MultitaskModel } from '@rotograd/core';
 import * as tf from '@tensorflow/tfjs-core';
+import type { Gradients, Module, MultitaskModel } from '../../core/src/index';
 import {
   backboneLossOf,
   type CaseFixture,
