@@ -35,7 +35,7 @@ export interface CombineOutput {
  * It must not read tensors back synchronously.
  *
  * ```ts
- * // PCGrad-like "project conflicting gradients" in a few lines:
+ * // The mean of the task gradients, in a few lines (see @rotograd/gradnorm's README for PCGrad):
  * const combiner: GradientCombiner = {
  *   name: 'mean',
  *   variables: () => [],

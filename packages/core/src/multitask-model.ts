@@ -173,16 +173,32 @@ export class MultitaskModel {
   private disposed = false;
 
   constructor(backbone: ModuleLike, heads: ModuleLike[], config: MultitaskModelConfig) {
+    try {
+      config.combiner.variables(); // fails early on a malformed combiner
+    } catch (err) {
+      throw new Error(
+        `${config?.name}: config.combiner must be a GradientCombiner (${String(err)})`,
+      );
+    }
     const name = config.name;
+    // A failed construction frees the combiner it was given (it may own variables).
+    const fail = (message: string): Error => {
+      config.combiner.dispose();
+      return new Error(message);
+    };
     if (!Array.isArray(heads) || heads.length === 0) {
-      throw new Error(`${name}: heads must be a non-empty array of modules, one per task`);
+      throw fail(`${name}: heads must be a non-empty array of modules, one per task`);
     }
     if (!Number.isInteger(config.burnInPeriod) || config.burnInPeriod < 0) {
-      throw new Error(`${name}: burnInPeriod must be an integer ≥ 0, got ${config.burnInPeriod}`);
+      throw fail(`${name}: burnInPeriod must be an integer ≥ 0, got ${config.burnInPeriod}`);
     }
     this.config = config;
-    this.backbone = toModule(backbone, `${name}: backbone`);
-    this.rawHeads = heads.map((h, i) => toModule(h, `${name}: heads[${i}]`));
+    try {
+      this.backbone = toModule(backbone, `${name}: backbone`);
+      this.rawHeads = heads.map((h, i) => toModule(h, `${name}: heads[${i}]`));
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
     this.numTasks = heads.length;
     this.combiner = config.combiner;
     this.finite = new FiniteWatch(name);
@@ -370,6 +386,7 @@ export class MultitaskModel {
       // after the scopes closed normally, so that the tape's saved tensors are released.
       let failure: unknown = null;
       // State recorded by this step, committed only when the whole step succeeded.
+      const extraGradsKept: tf.Tensor[] = [];
       let newInitialLosses: tf.Tensor1D | null = null;
       let newInitialBackboneLoss: tf.Scalar | null = null;
       const keptHere: tf.Tensor[] = [];
@@ -451,7 +468,9 @@ export class MultitaskModel {
         if (failure !== null) return tf.scalar(0);
         const grads = inner.grads;
         const hs = inputs.map((zi, i) => grads[i] ?? tf.zerosLike(zi));
-        const extraGrads = extras.map((e, j) => grads[K + j] ?? tf.zerosLike(e));
+        // Kept: f's own tidy closes before the backbone's backward pass reads them through `link`.
+        const extraGrads = extras.map((e, j) => tf.keep(grads[K + j] ?? tf.zerosLike(e)));
+        extraGradsKept.push(...extraGrads);
         const headGrads: tf.NamedTensorMap = {};
         flatHeadVars.forEach((v, j) => {
           const g = grads[K + extras.length + j];
