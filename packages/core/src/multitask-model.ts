@@ -564,11 +564,13 @@ export class MultitaskModel {
       for (const [k, v] of Object.entries(c.stats)) stats[k] = adopt(v);
       const normalizedLosses = cfg.trackLosses ? c.normalizedLosses.map(adopt) : losses;
 
-      this.finite.watch(
-        tf.stack(bbLoss ? [...losses, bbLoss] : losses) as tf.Tensor1D,
-        step,
-        (j) => (j < K ? `the loss of task ${j}` : 'the backbone loss'),
-      );
+      if (cfg.checkFinite === 'async') {
+        this.finite.watch(
+          tf.stack(bbLoss ? [...losses, bbLoss] : losses) as tf.Tensor1D,
+          step,
+          (j) => (j < K ? `the loss of task ${j}` : 'the backbone loss'),
+        );
+      }
 
       let rotation: {
         reference: tf.Tensor;

@@ -90,6 +90,20 @@ describe('bad input gets a clear Error', () => {
     }
   });
 
+  it("checkFinite: 'off' skips the check", async () => {
+    const q = problem({ seed: 13, rep: 6 });
+    const model = new VanillaMTL(q.backbone, q.heads, { checkFinite: 'off' });
+    const nan = (preds: tf.Tensor[]) =>
+      q.lossFn(preds).map((l) => tf.mul(l, Number.NaN) as tf.Scalar);
+    model.computeGradients(q.x, nan).dispose();
+    await expect(model.flush()).resolves.toBeUndefined();
+    expect(
+      () => new VanillaMTL(q.backbone, q.heads, { checkFinite: 'sometimes' as never }),
+    ).toThrow(/checkFinite must be 'async' or 'off'/);
+    model.dispose();
+    q.dispose();
+  });
+
   it('use after dispose', () => {
     const model = new VanillaMTL(p.backbone, p.heads);
     model.dispose();
