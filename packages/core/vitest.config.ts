@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { sourceConditions } from '../../vitest.shared';
 
 export default defineConfig({
-  resolve: { conditions: ['@rotograd/source'] },
+  ...sourceConditions,
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     setupFiles: ['@rotograd/testing/setup-backend'],

@@ -1,7 +1,7 @@
-import { type ModuleLike, MultitaskModel, parseLossTracking } from '@rotograd/core';
-import type * as tf from '@tensorflow/tfjs-core';
+import { type ModuleLike, parseLossTracking } from '@rotograd/core';
 import { GradNormWeighting } from './gradnorm-weighting';
 import { type GradNormOptions, parseAlpha } from './options';
+import { numTasksOf, TaskWeightedModel } from './task-weighted-model';
 
 /**
  * GradNorm (Chen et al., ICML 2018) on the shared representation, without rotations: the
@@ -21,49 +21,17 @@ import { type GradNormOptions, parseAlpha } from './options';
  * });
  * ```
  */
-export class GradNorm extends MultitaskModel {
-  /** `ω_i`: the task-weight logits, one trainable scalar variable per task. */
-  readonly weightLogits: tf.Variable<tf.Rank.R0>[];
-  /** GradNorm's asymmetry `α`. */
-  readonly alpha: number;
-  private readonly weighting: GradNormWeighting;
-
+export class GradNorm extends TaskWeightedModel {
   constructor(backbone: ModuleLike, heads: ModuleLike[], options: GradNormOptions) {
     const owner = 'GradNorm';
     const tracking = parseLossTracking(options ?? ({} as GradNormOptions), owner);
     const alpha = parseAlpha(options, owner);
-    if (!Array.isArray(heads) || heads.length === 0) {
-      throw new Error(`${owner}: heads must be a non-empty array of modules, one per task`);
-    }
-    const weighting = new GradNormWeighting(heads.length, { alpha });
-    try {
-      super(backbone, heads, {
-        name: owner,
-        combiner: weighting,
-        rotation: null,
-        trackLosses: true,
-        ...tracking,
-      });
-    } catch (e) {
-      weighting.dispose();
-      throw e;
-    }
-    this.weighting = weighting;
-    this.weightLogits = weighting.weightLogits;
-    this.alpha = alpha;
-  }
-
-  /**
-   * The current task weights `w_i = K·e_i / Σ_j e_j`, `e_j = exp(ω_j) + 1e-15` (Σ w = K), as a
-   * new `[K]` tensor the caller disposes.
-   *
-   * ```js
-   * const w = model.weights();
-   * console.log(await w.data());  // e.g. [0.8, 1.2]
-   * w.dispose();
-   * ```
-   */
-  weights(): tf.Tensor1D {
-    return this.weighting.weights();
+    const weighting = new GradNormWeighting(numTasksOf(heads, owner), { alpha });
+    super(
+      backbone,
+      heads,
+      { name: owner, combiner: weighting, rotation: null, trackLosses: true, ...tracking },
+      weighting,
+    );
   }
 }

@@ -12,3 +12,4 @@ export {
 } from './options';
 export { relativePower } from './relative-power';
 export { RotoGradNorm } from './rotograd-norm';
+export { numTasksOf, TaskWeightedModel } from './task-weighted-model';

@@ -3,7 +3,6 @@ import {
   type CombineOutput,
   type GradientCombiner,
   type ModuleLike,
-  MultitaskModel,
   parseLossTracking,
   parseRotation,
   RotoGradScaling,
@@ -11,6 +10,7 @@ import {
 import type * as tf from '@tensorflow/tfjs-core';
 import { GradNormWeighting } from './gradnorm-weighting';
 import { parseAlpha, type RotoGradNormOptions } from './options';
+import { numTasksOf, TaskWeightedModel } from './task-weighted-model';
 
 /**
  * RotoGradNorm's combiner: RotoGrad's bookkeeping (its step counter and initial gradient norms
@@ -63,54 +63,23 @@ class RotoGradNormCombiner implements GradientCombiner {
  * const w = model.weights();  // Σ w = 2
  * ```
  */
-export class RotoGradNorm extends MultitaskModel {
-  /** `ω_i`: the task-weight logits, one trainable scalar variable per task. */
-  readonly weightLogits: tf.Variable<tf.Rank.R0>[];
-  /** GradNorm's asymmetry `α`. */
-  readonly alpha: number;
-  private readonly weighting: GradNormWeighting;
-
+export class RotoGradNorm extends TaskWeightedModel {
   constructor(backbone: ModuleLike, heads: ModuleLike[], options: RotoGradNormOptions) {
     const owner = 'RotoGradNorm';
     const tracking = parseLossTracking(options ?? ({} as RotoGradNormOptions), owner);
     const rotation = parseRotation(options, owner);
     const alpha = parseAlpha(options, owner);
-    if (!Array.isArray(heads) || heads.length === 0) {
-      throw new Error(`${owner}: heads must be a non-empty array of modules, one per task`);
-    }
-    const weighting = new GradNormWeighting(heads.length, { alpha });
+    const numTasks = numTasksOf(heads, owner);
+    const weighting = new GradNormWeighting(numTasks, { alpha });
     const combiner = new RotoGradNormCombiner(
-      new RotoGradScaling(heads.length, tracking.burnInPeriod),
+      new RotoGradScaling(numTasks, tracking.burnInPeriod),
       weighting,
     );
-    try {
-      super(backbone, heads, {
-        name: owner,
-        combiner,
-        rotation,
-        trackLosses: true,
-        ...tracking,
-      });
-    } catch (e) {
-      combiner.dispose();
-      throw e;
-    }
-    this.weighting = weighting;
-    this.weightLogits = weighting.weightLogits;
-    this.alpha = alpha;
-  }
-
-  /**
-   * The current task weights `w_i = K·e_i / Σ_j e_j`, `e_j = exp(ω_j) + 1e-15` (Σ w = K), as a
-   * new `[K]` tensor the caller disposes.
-   *
-   * ```js
-   * const w = model.weights();
-   * console.log(await w.data());  // e.g. [0.8, 1.2]
-   * w.dispose();
-   * ```
-   */
-  weights(): tf.Tensor1D {
-    return this.weighting.weights();
+    super(
+      backbone,
+      heads,
+      { name: owner, combiner, rotation, trackLosses: true, ...tracking },
+      weighting,
+    );
   }
 }
