@@ -52,7 +52,9 @@ describe('backbones and heads with several outputs', () => {
     for (const v of vars) {
       const mine = await r.modelGrads[v.name]!.data();
       const want = await ref.grads[v.name]!.data();
-      want.forEach((w, i) => expect(mine[i]).toBeCloseTo(w, 5));
+      want.forEach((w, i) => {
+        expect(mine[i]).toBeCloseTo(w, 5);
+      });
     }
     r.dispose();
     tf.dispose([ref.value, ...Object.values(ref.grads), x]);
