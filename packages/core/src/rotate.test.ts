@@ -50,6 +50,14 @@ describe('rotate / rotateBack', () => {
 });
 
 describe('Rotation', () => {
+  it('leaves no tensor behind after dispose()', () => {
+    const before = tf.memory().numTensors;
+    const rot = new Rotation(4, { seed: 1 });
+    tf.dispose(rot.matrix());
+    rot.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('starts at R = B (W = 0), Haar-random or the identity', async () => {
     const rot = new Rotation(5, { seed: 1 });
     const r = rot.matrix();

@@ -73,7 +73,9 @@ export class Rotation {
           );
     this.base = tf.variable(baseValues as tf.Tensor2D, false, `${name}/base`);
     baseValues.dispose();
-    this.weight = tf.variable(tf.zeros([size, size]), true, `${name}/weight`);
+    const zeros = tf.zeros([size, size]) as tf.Tensor2D;
+    this.weight = tf.variable(zeros, true, `${name}/weight`);
+    zeros.dispose();
   }
 
   /**

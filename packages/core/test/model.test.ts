@@ -56,6 +56,14 @@ describe.each(Object.keys(methods) as Array<keyof typeof methods>)('%s', (method
     p.dispose();
   });
 
+  it('leaves no tensor behind after construction and dispose()', () => {
+    const p = problem({ seed: 8 });
+    const before = tf.memory().numTensors;
+    build(method, p).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    p.dispose();
+  });
+
   it('reads nothing back synchronously during a step', () => {
     const p = problem({ seed: 4 });
     const model = build(method, p);

@@ -4,8 +4,10 @@ import {
   flat,
   layersModule,
   loadFixture,
+  measureSinError,
   type TrajectoryFixture,
   toTensor,
+  transcendentalSlack,
 } from '@rotograd/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -64,9 +66,13 @@ describe('the paper toy problem (toy_rotograd_2d)', () => {
     const snapshots = new Map(fx.snapshots.map((s) => [s.step, s]));
     const failures: string[] = [];
     let worst = 0;
+    // The loss is built of sin: where tf.sin is measured coarser than float32 (SwiftShader, the
+    // software GPU of headless Chromium: error 1.9e-4, cpu 3.0e-8), the bound is ×10 (measured
+    // drift there: 571% of the float32 bound). See @rotograd/testing's tolerance.ts.
+    const slack = await transcendentalSlack();
     const check = (what: string, mine: ArrayLike<number>, ref: unknown) => {
-      const c = compare(mine, flat(ref));
-      worst = Math.max(worst, c.err / c.bound);
+      const c = compare(mine, flat(ref), slack);
+      worst = Math.max(worst, (c.err / c.bound) * slack);
       if (!c.ok) failures.push(`${what}: err ${c.err} > ${c.bound}`);
     };
 
@@ -119,7 +125,9 @@ describe('the paper toy problem (toy_rotograd_2d)', () => {
     }
     const rep = backbone.apply(x) as tf.Tensor;
     check('final rep_mean', await tf.mean(rep, 0).data(), fx.final.rep_mean);
-    console.log(`toy trajectory: 200 steps, worst error ${(worst * 100).toFixed(1)}% of the bound`);
+    console.log(
+      `toy trajectory: 200 steps, worst error ${(worst * 100).toFixed(1)}% of the bound${slack > 1 ? ` (×${slack} allowed: tf.sin error ${(await measureSinError()).toExponential(1)} here)` : ''}`,
+    );
     tf.dispose([rep, x]);
     model.dispose();
     params.dispose();
