@@ -696,9 +696,16 @@ export class MultitaskModel {
     }
     const r = this.computeGradients(x, lossFn, options);
     try {
-      if (Object.keys(r.modelGrads).length > 0) options.optimizer.applyGradients(r.modelGrads);
-      if (Object.keys(r.rotogradGrads).length > 0) {
-        (options.rotogradOptimizer ?? options.optimizer).applyGradients(r.rotogradGrads);
+      const rotogradOptimizer = options.rotogradOptimizer ?? options.optimizer;
+      if (rotogradOptimizer === options.optimizer) {
+        // One optimizer for everything: one update. (tfjs's Adam and others keep their slots by
+        // position in the list of gradients, so two calls with different lists would mix them.)
+        const all = { ...r.modelGrads, ...r.rotogradGrads };
+        if (Object.keys(all).length > 0) options.optimizer.applyGradients(all);
+      } else {
+        if (Object.keys(r.modelGrads).length > 0) options.optimizer.applyGradients(r.modelGrads);
+        if (Object.keys(r.rotogradGrads).length > 0)
+          rotogradOptimizer.applyGradients(r.rotogradGrads);
       }
       const losses = r.losses;
       r.losses = [];

@@ -8,4 +8,8 @@
  * Registering a gradient that is already registered (for example by `@tensorflow/tfjs`) replaces
  * it with an identical function, so importing both is harmless.
  */
+// tfjs-core's entry first: it registers the environment flags that the gradient modules read.
+// (A dev server that serves tfjs-core's ESM files one by one would otherwise evaluate the
+// gradients before the flags exist.)
+import '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';

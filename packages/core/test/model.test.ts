@@ -56,6 +56,24 @@ describe.each(Object.keys(methods) as Array<keyof typeof methods>)('%s', (method
     p.dispose();
   });
 
+  it('trains with a single Adam for the model and the rotations', async () => {
+    const p = problem({ seed: 9 });
+    const model = build(method, p);
+    const optimizer = tf.train.adam(0.02);
+    let first = 0;
+    let last = 0;
+    for (let i = 0; i < 40; i++) {
+      const losses = model.step(p.x, p.lossFn, { optimizer });
+      last = (await values(losses)).reduce((a, b) => a + b);
+      if (i === 0) first = last;
+      tf.dispose(losses);
+    }
+    expect(last).toBeLessThan(0.5 * first);
+    model.dispose();
+    optimizer.dispose();
+    p.dispose();
+  });
+
   it('leaves no tensor behind after construction and dispose()', () => {
     const p = problem({ seed: 8 });
     const before = tf.memory().numTensors;

@@ -54,13 +54,18 @@ export async function replayCase(
   const heads = fixture.architecture.heads.map((h) => layersModule(h.layers, params));
   const model = factory(fixture, backbone, heads);
   const rotoNames = new Map<string, string>();
+  const assign = (v: tf.Variable, t: StoredTensor) => {
+    const value = toTensor(t);
+    v.assign(value);
+    value.dispose();
+  };
   model.rotations.forEach((r, i) => {
-    r.weight.assign(toTensor(fixture.initial.params[`rotation.${i}.original`]!) as tf.Tensor2D);
-    r.base.assign(toTensor(fixture.initial.buffers[`rotation.${i}.base`]!) as tf.Tensor2D);
+    assign(r.weight, fixture.initial.params[`rotation.${i}.original`]!);
+    assign(r.base, fixture.initial.buffers[`rotation.${i}.base`]!);
     rotoNames.set(r.weight.name, `rotation.${i}.original`);
   });
   (model.weightLogits ?? []).forEach((w, i) => {
-    w.assign(toTensor(fixture.initial.params[`gradnorm.weight_logit.${i}`]!));
+    assign(w, fixture.initial.params[`gradnorm.weight_logit.${i}`]!);
     rotoNames.set(w.name, `gradnorm.weight_logit.${i}`);
   });
   const nameOf = (varName: string) => params.nameOf(varName) ?? rotoNames.get(varName) ?? null;

@@ -1,0 +1,7 @@
+export {
+  type NodeBackendAttempt,
+  type NodeBackendChoice,
+  type NodeBackendName,
+  type NodeBackendOptions,
+  useNodeBackend,
+} from './use-node-backend';

@@ -1,0 +1,5 @@
+export {
+  useWebGPUBackend,
+  type WebGPUBackendOptions,
+  type WebGPUChoice,
+} from './use-webgpu-backend';

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+import { sourceConditions } from '../../vitest.shared';
+
+// The matrix's own suite (the leak tests), run by src/run-matrix.mjs on every backend.
+export default defineConfig({
+  ...sourceConditions,
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['@rotograd/testing/setup-backend'],
+    testTimeout: 120_000,
+    pool: 'forks',
+  },
+});
