@@ -39,7 +39,7 @@ export interface CombineOutput {
  * const combiner: GradientCombiner = {
  *   name: 'mean',
  *   variables: () => [],
- *   combine: ({ taskGrads }) => ({ repGrad: tf.div(tf.addN(taskGrads.slice()), taskGrads.length) }),
+ *   combine: ({ taskGrads }) => ({ repGrad: tf.div(sumAll(taskGrads), taskGrads.length) }),
  *   dispose() {},
  * };
  * ```

@@ -58,5 +58,6 @@ export { RotoGrad } from './rotograd';
 export { RotoGradScaling, type RotoGradScalingStats, taskNorms } from './rotograd-scaling';
 export { skewFromLower, strictLower } from './skew';
 export { stopGradient } from './stop-gradient';
+export { sumAll } from './sum';
 export { sumCombiner } from './sum-combiner';
 export { VanillaMTL } from './vanilla-mtl';

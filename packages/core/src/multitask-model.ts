@@ -17,6 +17,7 @@ import {
 import { disposeRotationForward, Rotation, RotationGroup, type RotationInit } from './rotation';
 import { strictLower, transposeMatrices } from './skew';
 import { stopGradient } from './stop-gradient';
+import { sumAll } from './sum';
 import { type CustomGradientFunc, tidy } from './tidy';
 
 /**
@@ -450,7 +451,7 @@ export class MultitaskModel {
             normalizedLosses = losses;
           }
           const ells = normalize ? normalizedLosses : losses;
-          return tf.addN(ells) as tf.Scalar;
+          return sumAll(ells);
         };
         const inner = tf.engine().gradients(
           () => {
@@ -648,10 +649,10 @@ export class MultitaskModel {
     const K = this.numTasks;
     const n = layout.n;
     // r = (1/K) Σ g_i · divide(‖ḡ‖, ‖g_i‖)
-    const mean = tf.div(tf.addN(taskGrads), K);
+    const mean = tf.div(sumAll(taskGrads), K);
     const mu = tf.sqrt(tf.sum(tf.square(mean)));
     const ratios = taskGrads.map((g) => stableDivide(mu, tf.sqrt(tf.sum(tf.square(g)))));
-    const reference = tf.div(tf.addN(taskGrads.map((g, i) => tf.mul(g, ratios[i]!))), K);
+    const reference = tf.div(sumAll(taskGrads.map((g, i) => tf.mul(g, ratios[i]!))), K);
     const refRows = toRows(reference, layout);
     // D_i = rotate(R_i, r) − h_i
     const rotatedRef = rotateRowsAll(refRows, matrices, layout);

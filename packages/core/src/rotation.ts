@@ -140,6 +140,9 @@ export class RotationGroup {
   readonly rotations: Rotation[];
   readonly size: number;
   private normEstimate = 0;
+  /** Norm reads resolved so far, and the largest change between two successive ones. */
+  private reads = 0;
+  private normGrowth = 0;
   private readonly minCoverage: number;
   private pinnedPlan: ExpmPlan | null;
   private overflowWarned = false;
@@ -155,9 +158,18 @@ export class RotationGroup {
   /**
    * The plan for the next evaluation: covers twice the last norm seen (norms are read back
    * asynchronously, a step late) and at least `minCoverage`.
+   *
+   * Trade-off: until two reads have resolved nothing is known about how fast the norm moves (a
+   * loop that never awaits never resolves one), so the plan covers `minCoverage` (4: 9 products
+   * where 5 would do near A = 0). Once two have, the loop awaits and the estimate lags by about a
+   * step, so the plan covers twice the last norm plus four times the largest change seen between
+   * two reads, down to `minCoverage / 16` (0.25: 5 products). A jump larger than that margin
+   * still triggers the overflow warning below, and the plan after it covers the new norm.
    */
   plan(): ExpmPlan {
-    return this.pinnedPlan ?? expmPlan(Math.max(2 * this.normEstimate, this.minCoverage));
+    if (this.pinnedPlan) return this.pinnedPlan;
+    if (this.reads < 2) return expmPlan(Math.max(2 * this.normEstimate, this.minCoverage));
+    return expmPlan(Math.max(2 * this.normEstimate + 4 * this.normGrowth, this.minCoverage / 16));
   }
 
   /**
@@ -199,6 +211,9 @@ export class RotationGroup {
         let max = 0;
         for (const v of values as Float32Array) if (v > max) max = v;
         if (!Number.isFinite(max)) return;
+        if (this.reads > 0)
+          this.normGrowth = Math.max(this.normGrowth, Math.abs(max - this.normEstimate));
+        this.reads++;
         this.normEstimate = max;
         if (max > coverage && !this.overflowWarned) {
           this.overflowWarned = true;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CombineInput, CombineOutput, GradientCombiner } from './gradient-combiner';
+import { sumAll } from './sum';
 
 /** RotoGrad's per-step scaling quantities, all on the device. */
 export interface RotoGradScalingStats {
@@ -65,7 +66,7 @@ export class RotoGradScaling implements GradientCombiner {
     const stats = this.update(taskGrads);
     // q = Σ_i (g_i / n_i) · U
     const scales = tf.unstack(tf.div(stats.weightedSumNorm, stats.gradNorms));
-    const repGrad = tf.addN(taskGrads.map((g, i) => tf.mul(g, scales[i]!)));
+    const repGrad = sumAll(taskGrads.map((g, i) => tf.mul(g, scales[i]!)));
     return { repGrad, stats: { ...stats } };
   }
 

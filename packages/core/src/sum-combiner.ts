@@ -1,5 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { GradientCombiner } from './gradient-combiner';
+import { sumAll } from './sum';
 
 /**
  * `q = Σ_i g_i`: the plain sum of the task gradients (VanillaMTL, RotateOnly).
@@ -12,7 +13,7 @@ export function sumCombiner(): GradientCombiner {
   return {
     name: 'sum',
     variables: () => [],
-    combine: ({ taskGrads }) => ({ repGrad: tf.addN(taskGrads.slice()) }),
+    combine: ({ taskGrads }) => ({ repGrad: sumAll(taskGrads) }),
     dispose() {},
   };
 }

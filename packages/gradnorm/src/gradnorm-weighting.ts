@@ -2,6 +2,7 @@ import {
   type CombineInput,
   type CombineOutput,
   type GradientCombiner,
+  sumAll,
   taskNorms,
 } from '@rotograd/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -151,7 +152,7 @@ export class GradNormWeighting implements GradientCombiner {
     const expLogits = tf.exp(tf.stack(this.weightLogits));
     const { e, total, weights } = this.weightsOf(expLogits);
     const w = tf.unstack(weights);
-    const repGrad = tf.addN(taskGrads.map((g, i) => tf.mul(g, w[i]!)));
+    const repGrad = sumAll(taskGrads.map((g, i) => tf.mul(g, w[i]!)));
     const taskGradNorms = taskNorms(taskGrads);
     const meanWeightedGradNorm = tf.sqrt(tf.sum(tf.square(tf.div(repGrad, K)))) as tf.Scalar;
     const relLosses = tf.stack(normalizedLosses.slice());

@@ -1,0 +1,344 @@
+/**
+ * `pnpm bench`: times one full training step (forward, computeGradients, both optimizer updates,
+ * awaited to completion) of VanillaMTL, RotateOnly, RotoGrad and RotoGradNorm on the reference's
+ * grid on every backend available in Node, and writes results/bench.{md,json}.
+ *
+ * Flags: --quick (small smoke run), --backends=wasm,cpu, --steps=N, --warmup=N, --d=16,64,
+ * --k=2,8, --out=NAME (report file stem), --profile (kernel profile of RotoGrad d=256 K=8).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type Module,
+  type MultitaskModel,
+  RotateOnly,
+  RotoGrad,
+  type StepOptions,
+  VanillaMTL,
+} from '@rotograd/core';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const list = (name: string, def: number[]) => opt(name)?.split(',').map(Number) ?? def;
+const quick = flag('quick');
+const steps = Number(opt('steps') ?? (quick ? 3 : 20));
+const warmup = Number(opt('warmup') ?? (quick ? 2 : 5));
+const ds = list('d', quick ? [16, 64] : [16, 64, 256]);
+const ks = list('k', quick ? [2] : [2, 4, 8]);
+const backends = opt('backends')?.split(',') ?? ['cpu', 'wasm', 'webgpu', 'tensorflow'];
+const stem = opt('out') ?? (quick ? 'bench-quick' : 'bench');
+const B = 256;
+const IN = 64;
+const HIDDEN = 256;
+
+/** The reference's table (/work/shared/bench/reference-pytorch.md): ms per step. */
+const REFERENCE: Record<string, [number, number, number, number]> = {
+  '16,2': [4.44, 6.62, 6.8, 6.71],
+  '16,4': [4.78, 8.59, 8.33, 17.98],
+  '16,8': [4.92, 11.84, 12.3, 13.06],
+  '64,2': [8.41, 17.94, 18.33, 17.94],
+  '64,4': [8.61, 28.19, 26.79, 28.85],
+  '64,8': [8.93, 44.3, 46.37, 45.65],
+  '256,2': [22.97, 325.6, 430.1, 319.9],
+  '256,4': [23.64, 627.9, 633.9, 621.8],
+  '256,8': [26.82, 1283, 1221, 1292],
+};
+const METHODS = ['VanillaMTL', 'RotateOnly', 'RotoGrad', 'RotoGradNorm'] as const;
+type Method = (typeof METHODS)[number];
+
+type Ctor = new (b: Module, h: Module[], o: Record<string, unknown>) => MultitaskModel;
+let RotoGradNorm: Ctor | undefined;
+let gradnormSkip = '';
+try {
+  RotoGradNorm = (await import('@rotograd/gradnorm')).RotoGradNorm as unknown as Ctor;
+} catch (e) {
+  gradnormSkip = `@rotograd/gradnorm not importable: ${(e as Error).message}`;
+}
+
+function dense(inp: number, out: number, seed: number, relu = false) {
+  const w = tf.variable(tf.randomNormal([inp, out], 0, 1 / Math.sqrt(inp), 'float32', seed));
+  const b = tf.variable(tf.zeros([out]));
+  const apply = (x: tf.Tensor) =>
+    tf.tidy(() => {
+      const y = tf.add(tf.matMul(x as tf.Tensor2D, w), b);
+      return relu ? tf.relu(y) : y;
+    });
+  return { apply, trainableVariables: [w, b], dispose: () => tf.dispose([w, b]) };
+}
+
+function problem(d: number, k: number) {
+  const l1 = dense(IN, HIDDEN, 1, true);
+  const l2 = dense(HIDDEN, d, 2);
+  const backbone: Module = {
+    apply: (x) => tf.tidy(() => l2.apply(l1.apply(x))),
+    trainableVariables: [...l1.trainableVariables, ...l2.trainableVariables],
+  };
+  const heads = Array.from({ length: k }, (_, i) => dense(d, 1, 10 + i));
+  const x = tf.randomNormal([B, IN], 0, 1, 'float32', 100);
+  const ys = heads.map((_, i) => tf.randomNormal([B, 1], 0, 1, 'float32', 200 + i));
+  const lossFn = (preds: tf.Tensor[]) =>
+    preds.map((p, i) =>
+      tf.tidy(() => tf.mean(tf.square(tf.sub(p, ys[i] as tf.Tensor))) as tf.Scalar),
+    );
+  return {
+    backbone,
+    heads: heads as Module[],
+    x,
+    lossFn,
+    dispose: () => {
+      l1.dispose();
+      l2.dispose();
+      for (const h of heads) h.dispose();
+      tf.dispose([x, ...ys]);
+    },
+  };
+}
+
+function build(
+  method: Method,
+  p: ReturnType<typeof problem>,
+  d: number,
+): MultitaskModel | undefined {
+  const o = { rotationShape: d, seed: 1 };
+  if (method === 'VanillaMTL') return new VanillaMTL(p.backbone, p.heads);
+  if (method === 'RotateOnly') return new RotateOnly(p.backbone, p.heads, o);
+  if (method === 'RotoGrad') return new RotoGrad(p.backbone, p.heads, o);
+  return RotoGradNorm ? new RotoGradNorm(p.backbone, p.heads, { ...o, alpha: 1 }) : undefined;
+}
+
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+interface Cell {
+  backend: string;
+  method: Method;
+  d: number;
+  k: number;
+  ms: number;
+  samples: number[];
+  ratio: number;
+  refMs: number;
+  refRatio: number;
+  tensorsPerStep: number;
+  bytesPerStep: number;
+  leakedPerStep: number;
+  rotationGflops?: number;
+}
+
+async function timeStep(model: MultitaskModel, p: ReturnType<typeof problem>, opts: StepOptions) {
+  const t0 = performance.now();
+  const losses = model.step(p.x, p.lossFn, opts);
+  await Promise.all(losses.map((l) => l.data()));
+  const t = performance.now() - t0;
+  tf.dispose(losses);
+  return t;
+}
+
+async function benchCell(
+  backend: string,
+  method: Method,
+  d: number,
+  k: number,
+): Promise<Cell | string> {
+  const p = problem(d, k);
+  const model = build(method, p, d);
+  if (!model) {
+    p.dispose();
+    return gradnormSkip;
+  }
+  const optimizer = tf.train.adam(1e-3);
+  const rotogradOptimizer = tf.train.adam(1e-3);
+  const opts = { optimizer, rotogradOptimizer };
+  for (let i = 0; i < warmup; i++) await timeStep(model, p, opts);
+  await model.flush();
+  const n0 = tf.memory().numTensors;
+  const samples: number[] = [];
+  for (let i = 0; i < steps; i++) samples.push(await timeStep(model, p, opts));
+  await model.flush();
+  const leakedPerStep = (tf.memory().numTensors - n0) / steps;
+  if (flag('profile') && method === 'RotoGrad')
+    await kernelProfile(model, p, opts, `${backend} ${method} d=${d} K=${k}`);
+  const info = await tf.profile(async () => {
+    const losses = model.step(p.x, p.lossFn, opts);
+    await Promise.all(losses.map((l) => l.data()));
+    tf.dispose(losses);
+  });
+  await model.flush();
+  model.dispose();
+  optimizer.dispose();
+  rotogradOptimizer.dispose();
+  p.dispose();
+  const ref = REFERENCE[`${d},${k}`] as number[];
+  const mi = METHODS.indexOf(method);
+  return {
+    backend,
+    method,
+    d,
+    k,
+    ms: median(samples),
+    samples,
+    ratio: Number.NaN,
+    refMs: ref[mi] as number,
+    refRatio: (ref[mi] as number) / (ref[0] as number),
+    tensorsPerStep: info.kernels.reduce((n, kr) => n + kr.outputShapes.length, 0),
+    bytesPerStep: info.kernels.reduce(
+      (n, kr) => n + kr.outputShapes.reduce((m, sh) => m + 4 * sh.reduce((a, b) => a * b, 1), 0),
+      0,
+    ),
+    leakedPerStep,
+  };
+}
+
+const profiles: string[] = [];
+/** Kernel time by kernel name over one step (tf.profile; kernel times include per-op overhead). */
+async function kernelProfile(
+  model: MultitaskModel,
+  p: ReturnType<typeof problem>,
+  opts: StepOptions,
+  title: string,
+) {
+  const t0 = performance.now();
+  const info = await tf.profile(async () => {
+    const losses = model.step(p.x, p.lossFn, opts);
+    await Promise.all(losses.map((l) => l.data()));
+    tf.dispose(losses);
+  });
+  const wall = performance.now() - t0;
+  const by = new Map<string, { ms: number; n: number }>();
+  for (const kr of info.kernels) {
+    const shape =
+      kr.name === 'BatchMatMul' || kr.name === '_FusedMatMul'
+        ? `${kr.name} ${kr.inputShapes.map((s) => `[${s}]`).join('×')}`
+        : kr.name;
+    const e = by.get(shape) ?? { ms: 0, n: 0 };
+    e.ms += Number(kr.kernelTimeMs);
+    e.n += 1;
+    by.set(shape, e);
+  }
+  const total = [...by.values()].reduce((a, e) => a + e.ms, 0);
+  const rows = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
+  profiles.push(
+    `### ${title}\n\n${info.kernels.length} kernels, ${total.toFixed(1)} ms in kernels, ${wall.toFixed(1)} ms wall (profiled step; profiling adds overhead)\n\n| kernel | calls | ms |\n|---|---|---|\n${rows.map(([k, e]) => `| ${k} | ${e.n} | ${e.ms.toFixed(2)} |`).join('\n')}\n`,
+  );
+}
+
+/** Plain 2-D matMul GFLOP/s of the backend at the rotation's shapes ([B,n]×[n,n] and [n,n]×[n,n]). */
+async function matMulGflops(n: number) {
+  const a = tf.randomNormal([B, n]);
+  const r = tf.randomNormal([n, n]);
+  const run = async (m: number) => {
+    const ts: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const t0 = performance.now();
+      const y = tf.matMul(m === B ? a : r, r);
+      await y.data();
+      ts.push(performance.now() - t0);
+      y.dispose();
+    }
+    return (2 * m * n * n) / (median(ts.slice(2)) * 1e6);
+  };
+  const out = { bnn: await run(B), nnn: await run(n) };
+  tf.dispose([a, r]);
+  return out;
+}
+
+/** Floor FLOPs of the rotation part per step: 3 B·n² products per task, Σ r rᵀ shared, expm + gradient ≈ 12 n³ per task. */
+const rotationFloorFlops = (n: number, k: number) =>
+  k * (3 * 2 * B * n * n + 12 * n ** 3) + 2 * B * n * n;
+
+async function selectBackend(name: string): Promise<string | undefined> {
+  try {
+    if (name === 'cpu') await tf.setBackend('cpu');
+    else if (name === 'wasm') {
+      const { useNodeBackend } = await import('@rotograd/backend-node');
+      await useNodeBackend({ prefer: ['wasm'] });
+    } else if (name === 'tensorflow') {
+      const { useNodeBackend } = await import('@rotograd/backend-node');
+      const c = await useNodeBackend({ prefer: ['tensorflow'] });
+      if (c.backend !== 'tensorflow')
+        return 'tfjs-node is not installed here (libtensorflow cannot be downloaded in this environment)';
+    } else if (name === 'webgpu') {
+      const { useWebGPUBackend } = await import('@rotograd/backend-webgpu');
+      const r = await useWebGPUBackend({ featureLevel: 'compatibility' });
+      console.info(`webgpu: ${r.source} ${r.adapter.vendor} ${r.adapter.description}`);
+    }
+    await tf.ready();
+    if (tf.getBackend() !== name) return `selected ${tf.getBackend()} instead`;
+    return undefined;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+const cells: Cell[] = [];
+const skipped: Record<string, string> = {};
+const matmul: Record<string, Record<number, { bnn: number; nnn: number }>> = {};
+const started = new Date().toISOString();
+for (const backend of backends) {
+  const why = await selectBackend(backend);
+  if (why) {
+    skipped[backend] = why;
+    console.info(`skip ${backend}: ${why}`);
+    continue;
+  }
+  matmul[backend] = {};
+  for (const d of ds) {
+    (matmul[backend] as Record<number, { bnn: number; nnn: number }>)[d] = await matMulGflops(d);
+    for (const k of ks) {
+      const row: Cell[] = [];
+      for (const method of METHODS) {
+        const c = await benchCell(backend, method, d, k);
+        if (typeof c === 'string') {
+          skipped[`${backend} ${method}`] = c;
+          continue;
+        }
+        row.push(c);
+      }
+      const vanilla = row.find((c) => c.method === 'VanillaMTL');
+      for (const c of row) {
+        if (vanilla) c.ratio = c.ms / vanilla.ms;
+        if (vanilla && c.method !== 'VanillaMTL' && c.ms > vanilla.ms)
+          c.rotationGflops = rotationFloorFlops(d, k) / (Math.max(c.ms - vanilla.ms, 1e-3) * 1e6);
+        cells.push(c);
+        console.info(
+          `${backend} d=${d} K=${k} ${c.method}: ${c.ms.toFixed(2)} ms (ref ${c.refMs}), ×${c.ratio.toFixed(2)} (ref ×${c.refRatio.toFixed(2)}), ${c.tensorsPerStep} tensors, leaked ${c.leakedPerStep}`,
+        );
+      }
+    }
+  }
+}
+
+const f = (x: number | undefined, p = 2) =>
+  x === undefined || Number.isNaN(x) ? '–' : x.toFixed(p);
+let md = `# Step-time benchmark\n\nRun ${started}${quick ? ' (--quick)' : ''}; median of ${steps} steps after ${warmup} warm-up steps; batch ${B}, input ${IN}, backbone ${IN}→${HIDDEN} ReLU→d, K linear heads, MSE, Adam. Node ${process.version}, ${(await import('node:os')).cpus().length} cores (shared with other jobs: timings are noisy).\n\n`;
+md +=
+  "Rotation GFLOP/s = the rotation part's floor FLOPs (K·(3·2Bn² + 12n³) + 2Bn²) ÷ (method ms − VanillaMTL ms); matMul GFLOP/s = the backend's plain 2-D `tf.matMul` at [B,n]×[n,n] / [n,n]×[n,n].\n\n";
+for (const backend of Object.keys(matmul)) {
+  md += `## ${backend}\n\n| d | K | method | ms | ref ms | ÷ Vanilla | ref ÷ Vanilla | rotation GFLOP/s | matMul GFLOP/s | tensors/step | MB/step | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
+  for (const c of cells.filter((x) => x.backend === backend)) {
+    const mm = matmul[backend]?.[c.d];
+    md += `| ${c.d} | ${c.k} | ${c.method} | ${f(c.ms)} | ${c.refMs} | ${f(c.ratio)} | ${f(c.refRatio)} | ${f(c.rotationGflops)} | ${mm ? `${f(mm.bnn)} / ${f(mm.nnn)}` : '–'} | ${c.tensorsPerStep} | ${f(c.bytesPerStep / 2 ** 20)} | ${c.leakedPerStep} |\n`;
+  }
+  md += '\n';
+}
+if (profiles.length) md += `## Kernel profiles\n\n${profiles.join('\n')}\n`;
+md += `## Skipped\n\n${
+  Object.entries(skipped)
+    .map(([k, v]) => `- ${k}: ${v}`)
+    .join('\n') || 'none'
+}\n`;
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, `${stem}.md`), md);
+writeFileSync(
+  join(dir, `${stem}.json`),
+  `${JSON.stringify({ started, quick, steps, warmup, batch: B, matmul, skipped, cells }, null, 2)}\n`,
+);
+console.info(md);
