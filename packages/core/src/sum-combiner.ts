@@ -1,4 +1,3 @@
-import type * as tf from '@tensorflow/tfjs-core';
 import type { GradientCombiner } from './gradient-combiner';
 import { sumAll } from './sum';
 
