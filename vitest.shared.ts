@@ -13,3 +13,24 @@ export const sourceConditions = {
     },
   },
 };
+
+/**
+ * A package's vitest config: sources resolved as above, each test file in its own process
+ * (tfjs-core's engine is global), and the backend chosen by `@rotograd/testing/setup-backend`
+ * unless `setupFiles` says otherwise.
+ */
+export function packageTestConfig(options: {
+  include: string[];
+  setupFiles?: string[];
+  testTimeout?: number;
+}) {
+  return {
+    ...sourceConditions,
+    test: {
+      include: options.include,
+      setupFiles: options.setupFiles ?? ['@rotograd/testing/setup-backend'],
+      testTimeout: options.testTimeout ?? 120_000,
+      pool: 'forks' as const,
+    },
+  };
+}

@@ -9,4 +9,6 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'node',
+  // The shared example helpers are TypeScript sources of a private workspace package: bundled.
+  noExternal: ['@rotograd/example-kit'],
 });

@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ProgressBar, type ProgressStream } from '@rotograd/example-kit';
 import * as tf from '@tensorflow/tfjs-core';
 import { CANVAS_HEIGHT, CANVAS_WIDTH, makeDataset, type Pairs } from './dataset';
 import { splitDigits } from './digits';
 import { METHODS, type MethodName } from './methods';
 import { curvesSvg } from './plot';
-import { ProgressBar, type ProgressStream } from './progress';
 import { type MethodSummary, markdownReport, markdownTable, summarize } from './report';
 import { DIGIT_TASKS, makeTasks, type Task, type TaskName } from './tasks';
 import { type RunResult, type TrainConfig, trainRun } from './train';

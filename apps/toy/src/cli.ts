@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { useNodeBackend } from '@rotograd/backend-node';
+import { ProgressBar } from '@rotograd/example-kit';
 import { HELP, parseArgs } from './args';
 import { renderFigure } from './figure';
-import { ProgressBar } from './progress';
 import { distanceTable, runSweep, successTable } from './sweep';
 import { TOY_METHODS } from './toy-problem';
 
