@@ -16,19 +16,19 @@ export const sourceConditions = {
 
 /**
  * A package's vitest config: sources resolved as above, each test file in its own process
- * (tfjs-core's engine is global), and the backend chosen by `@rotograd/testing/setup-backend`
- * unless `setupFiles` says otherwise.
+ * (tfjs-core's engine is global). `setupFiles` is spelled out in each config: the backend matrix
+ * (packages/test-matrix) runs every suite whose config names `@rotograd/testing/setup-backend`.
  */
 export function packageTestConfig(options: {
   include: string[];
-  setupFiles?: string[];
+  setupFiles: string[];
   testTimeout?: number;
 }) {
   return {
     ...sourceConditions,
     test: {
       include: options.include,
-      setupFiles: options.setupFiles ?? ['@rotograd/testing/setup-backend'],
+      setupFiles: options.setupFiles,
       testTimeout: options.testTimeout ?? 120_000,
       pool: 'forks' as const,
     },

@@ -46,6 +46,7 @@ export {
 } from './options';
 export {
   fromRows,
+  type MatrixChunks,
   type RotationLayout,
   rotate,
   rotateBack,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stableDivide } from './divide';
-import { type ExpmState, expmFrechet } from './expm';
+import { expmFrechet } from './expm';
 import { FiniteWatch } from './finite-watch';
 import type { GradientCombiner } from './gradient-combiner';
 import { normalGenerator } from './haar';
@@ -8,13 +8,20 @@ import { matMul } from './mat-mul';
 import { type ApplyOptions, type Module, type ModuleLike, outputsOf, toModule } from './module';
 import {
   fromRows,
+  type MatrixChunks,
   type RotationLayout,
   rotateRowsAll,
   rotateRowsBack,
   rotationLayout,
   toRows,
 } from './rotate';
-import { disposeRotationForward, Rotation, RotationGroup, type RotationInit } from './rotation';
+import {
+  disposeRotationForward,
+  Rotation,
+  type RotationForward,
+  RotationGroup,
+  type RotationInit,
+} from './rotation';
 import { strictLower, transposeMatrices } from './skew';
 import { stopGradient } from './stop-gradient';
 import { sumAll } from './sum';
@@ -235,10 +242,7 @@ export class MultitaskModel {
         try {
           const layout = rotationLayout(z.shape, this.rotationSize, postShape, 'z');
           const zr = tf.tidy(() =>
-            fromRows(
-              rotateRowsAll(toRows(z, layout), tf.expandDims(r, 0) as tf.Tensor3D, layout)[0]!,
-              layout,
-            ),
+            fromRows(rotateRowsAll(toRows(z, layout), [r], layout)[0]!, layout),
           );
           return head.apply(zr, options);
         } finally {
@@ -310,10 +314,10 @@ export class MultitaskModel {
   }
 
   /** The K inputs of the heads: `z` itself, or `z` rotated by each R_i. */
-  private taskInputs(z: tf.Tensor, matrices: tf.Tensor3D | null): tf.Tensor[] {
+  private taskInputs(z: tf.Tensor, matrices: MatrixChunks | null): tf.Tensor[] {
     if (!this.rotationGroup) return this.rawHeads.map(() => z);
     const layout = this.layoutOf(z);
-    const run = (m: tf.Tensor3D) =>
+    const run = (m: MatrixChunks) =>
       rotateRowsAll(toRows(z, layout), m, layout).map((r) => fromRows(r, layout));
     if (matrices) return run(matrices);
     const { value, owned } = this.rotationGroup.forward();
@@ -367,7 +371,7 @@ export class MultitaskModel {
     const out = tidy(() => {
       const rot = group ? group.forward() : null;
       const rotValue = rot?.value ?? null;
-      const matrices = rotValue?.matrices ?? null;
+      const matrices: MatrixChunks | null = rotValue?.matrices ?? null;
 
       // Tensors created inside the tape scopes that are needed afterwards.
       let carried!: {
@@ -580,14 +584,7 @@ export class MultitaskModel {
       } | null = null;
       if (matrices && rotValue && hRows) {
         const layout = layoutHolder.layout!;
-        rotation = this.rotationGradients(
-          taskGrads,
-          hRows,
-          matrices,
-          rotValue.expm,
-          layout,
-          rotogradGrads,
-        );
+        rotation = this.rotationGradients(taskGrads, hRows, rotValue, layout, rotogradGrads);
       }
       const combinerGrads = Object.entries(c.combinerGrads);
       for (const [k, v] of combinerGrads) rotogradGrads[k] = adopt(v);
@@ -641,8 +638,7 @@ export class MultitaskModel {
   private rotationGradients(
     taskGrads: tf.Tensor[],
     hRows: tf.Tensor2D[],
-    matrices: tf.Tensor3D,
-    expmState: ExpmState,
+    rotation: RotationForward,
     layout: RotationLayout,
     grads: tf.NamedTensorMap,
   ): { reference: tf.Tensor; losses: tf.Scalar[]; lossGrads: tf.Tensor2D[] } {
@@ -655,7 +651,7 @@ export class MultitaskModel {
     const reference = tf.div(sumAll(taskGrads.map((g, i) => tf.mul(g, ratios[i]!))), K);
     const refRows = toRows(reference, layout);
     // D_i = rotate(R_i, r) − h_i
-    const rotatedRef = rotateRowsAll(refRows, matrices, layout);
+    const rotatedRef = rotateRowsAll(refRows, rotation.matrices, layout);
     const diffs = rotatedRef.map((rr, i) => tf.sub(rr, hRows[i]!));
     const c = this.config.rotation!.postShape.length === 0 ? 1 : 1 / layout.batch;
     const losses = diffs.map((d) => tf.mul(tf.sum(tf.square(d)), c) as tf.Scalar);
@@ -665,20 +661,28 @@ export class MultitaskModel {
       1,
     );
     const rHead = layout.s === n ? refRows : tf.slice(refRows, [0, 0], [-1, n]);
-    const g = tf.reshape(tf.mul(tf.matMul(tf.transpose(dHead), rHead), 2 * c), [
-      K,
-      n,
-      n,
-    ]) as tf.Tensor3D;
-    // ∂ρ/∂W = strictLower(Lᵀ − L) with L = Lexp(A, Gᵀ B)   (FORMAT.md §2: Ĝ = Lexp(Aᵀ, BᵀG) = Lᵀ)
-    const bases = tf.stack(this.rotations.map((r) => r.base));
-    const f = matMul(transposeMatrices(g), bases);
-    const l = expmFrechet(expmState, f);
-    const dW = tf.unstack(strictLower(tf.sub(transposeMatrices(l), l)));
-    this.rotations.forEach((r, i) => {
-      grads[r.weight.name] = dW[i]!;
+    const g = tf.mul(tf.matMul(tf.transpose(dHead), rHead), 2 * c) as tf.Tensor2D;
+    const lossGrads = tf.split(g, K, 0) as tf.Tensor2D[];
+    // ∂ρ/∂W = strictLower(Lᵀ − L) with L = Lexp(A, Gᵀ B)   (FORMAT.md §2: Ĝ = Lexp(Aᵀ, BᵀG) = Lᵀ),
+    // chunk by chunk as the exponentials were computed.
+    const dW: tf.Tensor[] = [];
+    let i = 0;
+    rotation.matrices.forEach((chunk, j) => {
+      const k = chunk.rank === 2 ? 1 : chunk.shape[0]!;
+      const gChunk =
+        k === 1 && chunk.rank === 2
+          ? lossGrads[i]!
+          : tf.reshape(tf.slice(g, [i * n, 0], [k * n, n]), [k, n, n]);
+      const f = matMul(transposeMatrices(gChunk), rotation.bases[j]!);
+      const l = expmFrechet(rotation.expm[j]!, f);
+      const d = strictLower(tf.sub(transposeMatrices(l), l));
+      dW.push(...(chunk.rank === 2 ? [d] : tf.unstack(d)));
+      i += k;
     });
-    return { reference, losses, lossGrads: tf.unstack(g) as tf.Tensor2D[] };
+    this.rotations.forEach((r, t) => {
+      grads[r.weight.name] = dW[t]!;
+    });
+    return { reference, losses, lossGrads };
   }
 
   /**

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { matMul } from './mat-mul';
 
 /**
  * How a representation `z` of shape `[B, ...repShape]` is read for rotation: its trailing axes
@@ -64,22 +63,37 @@ export function fromRows(rows: tf.Tensor, layout: RotationLayout): tf.Tensor {
   return tf.reshape(tf.transpose(tf.reshape(rows, [batch, p, s]), [0, 2, 1]), [batch, ...repShape]);
 }
 
+/** The tasks' rotation matrices in chunks: `[n, n]` matrices and/or `[k, n, n]` batches. */
+export type MatrixChunks = readonly tf.Tensor[];
+
+/** `[n, K·n]` with `M[j, i·n + s] = R_i[s, j]`: every `R_iᵀ` side by side. */
+function sideBySideTransposes(chunks: MatrixChunks): tf.Tensor2D {
+  const parts = chunks.map((c) => {
+    if (c.rank === 2) return tf.transpose(c) as tf.Tensor2D;
+    const [k, n] = c.shape as [number, number, number];
+    return tf.reshape(tf.transpose(c, [2, 0, 1]), [n, k * n]) as tf.Tensor2D;
+  });
+  return parts.length === 1 ? parts[0]! : (tf.concat(parts, 1) as tf.Tensor2D);
+}
+
+/** How many tasks a chunk holds. */
+const tasksIn = (c: tf.Tensor) => (c.rank === 2 ? 1 : c.shape[0]!);
+
 /**
- * Rotates a representation for every task at once: `z_i = rotate(R_i, z)` for `R` of shape
- * `[K, n, n]`, with rows `s ≥ n` left as they are. One 2-D product `[B·P, n] × [n, K·n]`.
+ * Rotates a representation for every task at once: `z_i = rotate(R_i, z)` for the K matrices in
+ * `chunks`, with rows `s ≥ n` left as they are. One 2-D product `[B·P, n] × [n, K·n]`.
  * Returns the K rotated representations in rows form, `[B·P, S]` each.
  */
 export function rotateRowsAll(
   rows: tf.Tensor2D,
-  matrices: tf.Tensor3D,
+  chunks: MatrixChunks,
   layout: RotationLayout,
 ): tf.Tensor2D[] {
   return tf.tidy(() => {
-    const [k, n] = matrices.shape;
+    const n = layout.n;
+    const k = chunks.reduce((acc, c) => acc + tasksIn(c), 0);
     const head = layout.s === n ? rows : tf.slice(rows, [0, 0], [-1, n]);
-    // M[j, i·n + s] = R_i[s, j]
-    const m = tf.reshape(tf.transpose(matrices, [2, 0, 1]), [n, k * n]);
-    const rotated = tf.split(tf.matMul(head, m), k, 1) as tf.Tensor2D[];
+    const rotated = tf.split(tf.matMul(head, sideBySideTransposes(chunks)), k, 1) as tf.Tensor2D[];
     if (layout.s === n) return rotated;
     const tail = tf.slice(rows, [0, n], [-1, layout.s - n]);
     return rotated.map((r) => tf.concat([r, tail], 1));
@@ -88,19 +102,31 @@ export function rotateRowsAll(
 
 /**
  * Rotates per-task gradients back: `g_i = R_iᵀ h_i` on the first `n` rows of the rotation layout
- * (rows form: `g_i = h_i · R_i`), rows `s ≥ n` unchanged.
+ * (rows form: `g_i = h_i · R_i`), rows `s ≥ n` unchanged. A 2-D product per `[n, n]` chunk, a
+ * batched one per `[k, n, n]` chunk.
  */
 export function rotateRowsBack(
   rows: tf.Tensor2D[],
-  matrices: tf.Tensor3D,
+  chunks: MatrixChunks,
   layout: RotationLayout,
 ): tf.Tensor2D[] {
   return tf.tidy(() => {
     const n = layout.n;
     const heads = rows.map((r) => (layout.s === n ? r : tf.slice(r, [0, 0], [-1, n])));
-    const back = tf.unstack(matMul(tf.stack(heads), matrices)) as tf.Tensor2D[];
+    const back: tf.Tensor2D[] = [];
+    let i = 0;
+    for (const c of chunks) {
+      if (c.rank === 2) {
+        back.push(tf.matMul(heads[i++]!, c as tf.Tensor2D));
+      } else {
+        const k = tasksIn(c);
+        const batch = tf.stack(heads.slice(i, i + k)) as tf.Tensor3D;
+        back.push(...(tf.unstack(tf.matMul(batch, c as tf.Tensor3D)) as tf.Tensor2D[]));
+        i += k;
+      }
+    }
     if (layout.s === n) return back;
-    return back.map((g, i) => tf.concat([g, tf.slice(rows[i]!, [0, n], [-1, layout.s - n])], 1));
+    return back.map((g, j) => tf.concat([g, tf.slice(rows[j]!, [0, n], [-1, layout.s - n])], 1));
   });
 }
 
@@ -116,7 +142,7 @@ export function rotateRowsBack(
 export function rotate(r: tf.Tensor2D, z: tf.Tensor, postShape: readonly number[] = []): tf.Tensor {
   return tf.tidy(() => {
     const layout = rotationLayout(z.shape, r.shape[0], postShape);
-    const [out] = rotateRowsAll(toRows(z, layout), tf.expandDims(r, 0) as tf.Tensor3D, layout);
+    const [out] = rotateRowsAll(toRows(z, layout), [r], layout);
     return fromRows(out!, layout);
   });
 }
@@ -135,7 +161,7 @@ export function rotateBack(
 ): tf.Tensor {
   return tf.tidy(() => {
     const layout = rotationLayout(z.shape, r.shape[0], postShape);
-    const [out] = rotateRowsBack([toRows(z, layout)], tf.expandDims(r, 0) as tf.Tensor3D, layout);
+    const [out] = rotateRowsBack([toRows(z, layout)], [r], layout);
     return fromRows(out!, layout);
   });
 }

@@ -9,7 +9,7 @@ import {
   expmPlanCoverage,
 } from './expm';
 import { haarRotation, normalGenerator } from './haar';
-import { matMul } from './mat-mul';
+import { batchStrategy, matMul } from './mat-mul';
 import { skewFromLower } from './skew';
 import { tidy } from './tidy';
 
@@ -113,21 +113,30 @@ export class Rotation {
   }
 }
 
-/** The rotation matrices of K tasks, with what their gradient needs. */
+/**
+ * The rotation matrices of K tasks, with what their gradient needs, in "chunks": on backends
+ * whose batched products are slow (wasm, cpu; see {@link batchStrategy}) one 2-D `[n, n]` chunk
+ * per task, elsewhere one `[K, n, n]` chunk for all. Splitting and re-stacking batches costs
+ * copies that, on wasm, take as long as the products themselves.
+ */
 export interface RotationForward {
-  /** R_i stacked, `[K, n, n]`. */
-  readonly matrices: tf.Tensor3D;
-  /** expm(A_i) and the intermediates of its Fréchet derivative. */
-  readonly expm: ExpmState;
+  /** R_i, chunked: K `[n, n]` matrices or one `[K, n, n]` batch. */
+  readonly matrices: tf.Tensor[];
+  /** expm(A) of each chunk, with the intermediates of its Fréchet derivative. */
+  readonly expm: ExpmState[];
+  /** B_i, chunked like `matrices`. */
+  readonly bases: tf.Tensor[];
   /** ‖A_i‖_F, `[K]`. */
   readonly norms: tf.Tensor1D;
 }
 
 function forwardTensors(f: RotationForward): tf.Tensor[] {
-  const e = f.expm;
-  const ts = [f.matrices, f.norms, e.x, e.value, ...e.hornerFactors, ...e.squaringFactors];
-  if (typeof e.scale !== 'number') ts.push(e.scale);
-  if (e.squaringMasks) ts.push(...e.squaringMasks);
+  const ts: tf.Tensor[] = [...f.matrices, ...f.bases, f.norms];
+  for (const e of f.expm) {
+    ts.push(e.x, e.value, ...e.hornerFactors, ...e.squaringFactors);
+    if (typeof e.scale !== 'number') ts.push(e.scale);
+    if (e.squaringMasks) ts.push(...e.squaringMasks);
+  }
   return ts;
 }
 
@@ -186,14 +195,21 @@ export class RotationGroup {
         ...this.rotations.flatMap((r) => [r.weight.dataId, r.base.dataId]),
       ],
       () => {
-        const value = tidy(() => {
+        const value = tidy((): RotationForward => {
+          if (batchStrategy() === 'loop') {
+            const as = this.rotations.map((r) => skewFromLower(r.weight));
+            const expm = as.map((a) => expmForward(a, plan));
+            const bases = this.rotations.map((r) => r.base.clone());
+            const matrices = expm.map((e, i) => tf.matMul(bases[i]!, e.value as tf.Tensor2D));
+            const norms = tf.stack(as.map((a) => tf.sqrt(tf.sum(tf.square(a))))) as tf.Tensor1D;
+            return { matrices, expm, bases, norms };
+          }
           const w = tf.stack(this.rotations.map((r) => r.weight)) as tf.Tensor3D;
           const b = tf.stack(this.rotations.map((r) => r.base)) as tf.Tensor3D;
           const a = skewFromLower(w);
           const norms = tf.sqrt(tf.sum(tf.square(a), [1, 2])) as tf.Tensor1D;
           const e = expmForward(a, plan);
-          const matrices = matMul(b, e.value) as tf.Tensor3D;
-          return { matrices, norms, expm: e };
+          return { matrices: [matMul(b, e.value)], expm: [e], bases: [b], norms };
         });
         this.watchNorms(value.norms, plan);
         return value;

@@ -49,6 +49,14 @@ function suites() {
     const usesSetup = readFileSync(config, 'utf8').includes('@rotograd/testing/setup-backend');
     if (usesSetup) found.push({ name: pkg.name, dir });
   }
+  // The parity suites must never drop out of the matrix unnoticed (a config refactor once did).
+  for (const required of ['@rotograd/core', '@rotograd/gradnorm']) {
+    if (!found.some((s) => s.name === required)) {
+      throw new Error(
+        `test-matrix: ${required}'s vitest config does not name @rotograd/testing/setup-backend`,
+      );
+    }
+  }
   return found;
 }
 
