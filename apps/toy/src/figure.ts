@@ -1,6 +1,7 @@
 import { contourSegments, type Grid } from './contours';
 import { encodePng } from './png';
 import {
+  colormap,
   SUCCESS_RADIUS,
   TOY_OPTIMA,
   TOY_SHIFTS,
@@ -32,23 +33,6 @@ export interface SweepSummary {
 }
 
 const EXTENT = 3; // the panels show [−3, 3]²
-const STOPS: [number, number, number][] = [
-  [11, 29, 58],
-  [22, 74, 116],
-  [47, 127, 168],
-  [111, 182, 201],
-  [191, 227, 220],
-  [246, 243, 228],
-];
-
-function colormap(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, t)) * (STOPS.length - 1);
-  const k = Math.min(STOPS.length - 2, Math.floor(x));
-  const f = x - k;
-  const a = STOPS[k]!;
-  const b = STOPS[k + 1]!;
-  return [0, 1, 2].map((c) => Math.round(a[c]! + f * (b[c]! - a[c]!))) as [number, number, number];
-}
 
 const MIN_LOSS = -6; // toy_s at its optimum
 

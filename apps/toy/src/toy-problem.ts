@@ -372,3 +372,29 @@ export async function trainToy(
     trainer.dispose();
   }
 }
+
+const LANDSCAPE_STOPS: [number, number, number][] = [
+  [11, 29, 58],
+  [22, 74, 116],
+  [47, 127, 168],
+  [111, 182, 201],
+  [191, 227, 220],
+  [246, 243, 228],
+];
+
+/**
+ * The colour map of the loss-landscape pictures (the SVG figure and the web demo): `t ∈ [0, 1]`
+ * from low (deep blue) to high (cream), as `[r, g, b]` in 0..255.
+ *
+ * ```ts
+ * colormap(0); // [11, 29, 58]
+ * ```
+ */
+export function colormap(t: number): [number, number, number] {
+  const x = Math.min(1, Math.max(0, t)) * (LANDSCAPE_STOPS.length - 1);
+  const k = Math.min(LANDSCAPE_STOPS.length - 2, Math.floor(x));
+  const f = x - k;
+  const a = LANDSCAPE_STOPS[k]!;
+  const b = LANDSCAPE_STOPS[k + 1]!;
+  return [0, 1, 2].map((c) => Math.round(a[c]! + f * (b[c]! - a[c]!))) as [number, number, number];
+}

@@ -1,23 +1,12 @@
-import { type Point, TOY_OPTIMA, TOY_SHIFTS, toyLossValue } from '@rotograd/app-toy/toy-problem';
+import {
+  colormap,
+  type Point,
+  TOY_OPTIMA,
+  TOY_SHIFTS,
+  toyLossValue,
+} from '@rotograd/app-toy/toy-problem';
 
 const EXTENT = 3;
-const STOPS: [number, number, number][] = [
-  [11, 29, 58],
-  [22, 74, 116],
-  [47, 127, 168],
-  [111, 182, 201],
-  [191, 227, 220],
-  [246, 243, 228],
-];
-
-function colormap(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, t)) * (STOPS.length - 1);
-  const k = Math.min(STOPS.length - 2, Math.floor(x));
-  const f = x - k;
-  const a = STOPS[k]!;
-  const b = STOPS[k + 1]!;
-  return [0, 1, 2].map((c) => Math.round(a[c]! + f * (b[c]! - a[c]!))) as [number, number, number];
-}
 
 /** Task `task`'s loss landscape over [−3, 3]² as an image, with banded contours. */
 export function landscapeImage(task: 0 | 1, size: number): ImageData {
