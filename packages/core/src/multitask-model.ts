@@ -420,18 +420,15 @@ export class MultitaskModel {
       };
       const forwardUnguarded = (): tf.Scalar => {
         const [z, ...extras] = outputsOf(this.backbone.apply(x, { training: true }), 'backbone');
-        let zRows: tf.Tensor2D | null = null;
         let inputs: tf.Tensor[];
         if (matrices) {
           const layout = this.layoutOf(z);
           layoutHolder.layout = layout;
-          zRows = toRows(z, layout);
-          inputs = rotateRowsAll(zRows, matrices, layout);
+          inputs = rotateRowsAll(toRows(z, layout), matrices, layout);
         } else {
           inputs = this.rawHeads.map(() => tf.clone(z));
         }
-        const headVars = this.rawHeads.map((h) => h.trainableVariables);
-        const flatHeadVars = headVars.flat();
+        const flatHeadVars = this.rawHeads.flatMap((h) => h.trainableVariables);
 
         let losses!: tf.Scalar[];
         let normalizedLosses!: tf.Scalar[];

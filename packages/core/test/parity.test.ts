@@ -1,4 +1,11 @@
-import { CASES, type CaseFixture, loadFixture, replayCase, summarize } from '@rotograd/testing';
+import {
+  CASES,
+  type CaseFixture,
+  loadFixture,
+  replayCase,
+  rotationOptionsOf,
+  summarize,
+} from '@rotograd/testing';
 import { describe, expect, it } from 'vitest';
 import { RotateOnly, RotoGrad, VanillaMTL } from '../src/index';
 
@@ -10,14 +17,7 @@ describe.each(methods)('%s replays the official implementation', (method) => {
     const cfg = fixture.config;
     const comparisons = await replayCase(fixture, (_f, backbone, heads) => {
       if (method === 'VanillaMTL') return new VanillaMTL(backbone, heads);
-      const options = {
-        rotationShape: cfg.rotation_shape_as_int
-          ? cfg.rotation_shape!.reduce((a, b) => a * b, 1)
-          : cfg.rotation_shape!,
-        postShape: cfg.post_shape,
-        normalizeLosses: cfg.normalize_losses!,
-        burnInPeriod: cfg.burn_in_period!,
-      };
+      const options = rotationOptionsOf(cfg);
       return method === 'RotateOnly'
         ? new RotateOnly(backbone, heads, options)
         : new RotoGrad(backbone, heads, options);

@@ -4,6 +4,7 @@ import {
   type CaseFixture,
   loadFixture,
   replayCase,
+  rotationOptionsOf,
   type StatsCheck,
   summarize,
 } from '@rotograd/testing';
@@ -34,15 +35,7 @@ describe('RotoGradNorm replays the official implementation', () => {
     const comparisons = await replayCase(
       fixture,
       (_f, backbone, heads) =>
-        new RotoGradNorm(backbone, heads, {
-          rotationShape: cfg.rotation_shape_as_int
-            ? cfg.rotation_shape!.reduce((a, b) => a * b, 1)
-            : cfg.rotation_shape!,
-          postShape: cfg.post_shape,
-          normalizeLosses: cfg.normalize_losses!,
-          burnInPeriod: cfg.burn_in_period!,
-          alpha: cfg.alpha!,
-        }),
+        new RotoGradNorm(backbone, heads, { ...rotationOptionsOf(cfg), alpha: cfg.alpha! }),
       statsCheck,
     );
     const { worst, failures, worstRel } = summarize(comparisons);

@@ -258,3 +258,15 @@ export function backboneLossOf(
   if (!bl) return undefined;
   return (z) => tf.tidy(() => tf.mul(tf.mean(tf.square(z)), bl.coef) as tf.Scalar);
 }
+
+/** The library options a rotating case fixture was run with (RotateOnly, RotoGrad, RotoGradNorm). */
+export function rotationOptionsOf(cfg: CaseFixture['config']) {
+  return {
+    rotationShape: cfg.rotation_shape_as_int
+      ? cfg.rotation_shape!.reduce((a, b) => a * b, 1)
+      : cfg.rotation_shape!,
+    postShape: cfg.post_shape,
+    normalizeLosses: cfg.normalize_losses!,
+    burnInPeriod: cfg.burn_in_period!,
+  };
+}
