@@ -5,3 +5,4 @@ export {
   type NodeBackendOptions,
   useNodeBackend,
 } from './use-node-backend';
+export { restoreWasmKernels, useWasmFastKernels, wasmFastKernelsActive } from './wasm-kernels';

@@ -258,7 +258,7 @@ async function selectBackend(name: string): Promise<string | undefined> {
     if (name === 'cpu') await tf.setBackend('cpu');
     else if (name === 'wasm') {
       const { useNodeBackend } = await import('@rotograd/backend-node');
-      await useNodeBackend({ prefer: ['wasm'] });
+      await useNodeBackend({ prefer: ['wasm'], fastKernels: !flag('no-fast-kernels') });
     } else if (name === 'tensorflow') {
       const { useNodeBackend } = await import('@rotograd/backend-node');
       const c = await useNodeBackend({ prefer: ['tensorflow'] });

@@ -6,8 +6,10 @@ import {
   expmForward,
   expmFrechet,
   expmFrechetAt,
+  expmNormBound,
   expmPlan,
   expmPlanCoverage,
+  expmPlanProducts,
 } from './expm';
 import { normalGenerator } from './haar';
 
@@ -74,6 +76,17 @@ describe('expmPlan', () => {
     }
     expect(expmPlan(0)).toEqual({ degree: 1, squarings: 0 });
   });
+  it('counts Paterson–Stockmeyer products: degree 8 in 4, not Horner’s 7', () => {
+    expect(expmPlanProducts({ degree: 8, squarings: 0 })).toBe(4); // X², X³, 2 Horner steps
+    expect(expmPlanProducts({ degree: 8, squarings: 3 })).toBe(7);
+    expect(expmPlanProducts({ degree: 2, squarings: 0 })).toBe(1); // X² only
+    expect(expmPlanProducts({ degree: 15, squarings: 0 })).toBe(6); // X²…X⁴, 3 Horner steps
+    // The plans for float32 near the bench's norms.
+    expect(expmPlan(1)).toEqual({ degree: 11, squarings: 0 });
+    expect(expmPlanProducts(expmPlan(1))).toBe(5);
+    expect(expmPlanProducts(expmPlan(16))).toBeLessThanOrEqual(9);
+  });
+
   it('rejects a negative or non-finite bound', () => {
     expect(() => expmPlan(-1)).toThrow(/normBound/);
     expect(() => expmPlan(Number.NaN)).toThrow(/normBound/);
@@ -152,6 +165,84 @@ describe('expm', () => {
     // e^A − I ≈ A: its off-diagonal entries survive although they are ~1e-6 next to the ones.
     expect(maxRelErr(minusI, ref)).toBeLessThan(1e-1);
     e.dispose();
+  });
+
+  it('is accurate for every degree and scheme, with and without squarings', async () => {
+    const n = 6;
+    const a = skew(randomMatrix(n, 0.3, 11), n);
+    const e = randomMatrix(n, 1, 12);
+    const want = expm64(a, n);
+    const h = 1e-6;
+    const fd = expm64(
+      a.map((v, i) => v + h * e[i]!),
+      n,
+    ).map(
+      (v, i) =>
+        (v -
+          expm64(
+            a.map((u, j) => u - h * e[j]!),
+            n,
+          )[i]!) /
+        (2 * h),
+    );
+    let frob = 0;
+    for (const v of a) frob += v * v;
+    frob = Math.sqrt(frob);
+    const at = t2(a, n);
+    const et = t2(e, n);
+    for (let degree = 1; degree <= 24; degree++)
+      for (let squarings = 0; squarings <= 2; squarings++) {
+        const plan = { degree, squarings };
+        // Only the plans accurate at this norm (the others are truncated on purpose).
+        if (expmPlanCoverage(plan) < frob) continue;
+        const state = expmForward(at, plan);
+        const l = expmFrechet(state, et);
+        expect(
+          maxRelErr(await state.value.data(), want),
+          `degree ${degree}, s ${squarings}`,
+        ).toBeLessThan(3e-6);
+        expect(maxRelErr(await l.data(), fd), `degree ${degree}, s ${squarings}`).toBeLessThan(
+          2e-5,
+        );
+        disposeExpmState(state);
+        l.dispose();
+      }
+    tf.dispose([at, et]);
+  });
+
+  it('bounds ‖A‖₂ of a skew matrix from its powers, far below ‖A‖_F at n = 64', async () => {
+    const n = 64;
+    const a = skew(randomMatrix(n, 0.05, 13), n);
+    let frob = 0;
+    for (const v of a) frob += v * v;
+    frob = Math.sqrt(frob);
+    // ‖A‖₂ by power iteration on AᵀA = −A² (float64).
+    let v: M = Float64Array.from(randomMatrix(n, 1, 14).slice(0, n));
+    let sigma = 0;
+    for (let it = 0; it < 500; it++) {
+      const w = new Float64Array(n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w[i]! += a[i * n + j]! * v[j]!;
+      const u = new Float64Array(n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) u[i]! += a[j * n + i]! * w[j]!;
+      const norm = Math.hypot(...u);
+      sigma = Math.sqrt(norm / Math.hypot(...v));
+      v = u.map((x) => x / norm);
+    }
+    const at = t2(a, n);
+    for (const plan of [
+      expmPlan(frob),
+      { degree: 8, squarings: 0 },
+      { degree: 15, squarings: 1 },
+    ]) {
+      const state = expmForward(at, plan);
+      const bound = (await expmNormBound(state).data())[0]!;
+      const q = state.powers.length + 1;
+      expect(bound, `plan ${JSON.stringify(plan)}`).toBeGreaterThanOrEqual(sigma * (1 - 1e-5));
+      expect(bound).toBeLessThanOrEqual(sigma * n ** (1 / (2 * q)) * (1 + 1e-5));
+      expect(bound).toBeLessThan(frob / 2);
+      disposeExpmState(state);
+    }
+    at.dispose();
   });
 
   it('rejects non-square input', () => {

@@ -11,8 +11,10 @@ export {
   expmForward,
   expmFrechet,
   expmFrechetAt,
+  expmNormBound,
   expmPlan,
   expmPlanCoverage,
+  expmPlanProducts,
   MAX_SQUARINGS,
 } from './expm';
 export type { CombineInput, CombineOutput, GradientCombiner } from './gradient-combiner';

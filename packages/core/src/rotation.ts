@@ -5,6 +5,7 @@ import {
   type ExpmPlan,
   type ExpmState,
   expmForward,
+  expmNormBound,
   expmPlan,
   expmPlanCoverage,
 } from './expm';
@@ -126,14 +127,14 @@ export interface RotationForward {
   readonly expm: ExpmState[];
   /** B_i, chunked like `matrices`. */
   readonly bases: tf.Tensor[];
-  /** ‖A_i‖_F, `[K]`. */
+  /** Upper bounds on ‖A_i‖₂ (`‖A_i^q‖_F^{1/q}`, see {@link expmNormBound}), `[K]`. */
   readonly norms: tf.Tensor1D;
 }
 
 function forwardTensors(f: RotationForward): tf.Tensor[] {
   const ts: tf.Tensor[] = [...f.matrices, ...f.bases, f.norms];
   for (const e of f.expm) {
-    ts.push(e.x, e.value, ...e.hornerFactors, ...e.squaringFactors);
+    ts.push(e.x, e.value, ...e.powers, ...e.hornerValues, ...e.squaringFactors);
     if (typeof e.scale !== 'number') ts.push(e.scale);
     if (e.squaringMasks) ts.push(...e.squaringMasks);
   }
@@ -142,7 +143,7 @@ function forwardTensors(f: RotationForward): tf.Tensor[] {
 
 /**
  * The K rotations of a model, computed together (one batched exponential). Tracks, without
- * reading anything back synchronously, an upper bound on ‖A_i‖_F that picks how many products
+ * reading anything back synchronously, an upper bound on ‖A_i‖₂ that picks how many products
  * the exponential needs.
  */
 export class RotationGroup {
@@ -201,14 +202,14 @@ export class RotationGroup {
             const expm = as.map((a) => expmForward(a, plan));
             const bases = this.rotations.map((r) => r.base.clone());
             const matrices = expm.map((e, i) => tf.matMul(bases[i]!, e.value as tf.Tensor2D));
-            const norms = tf.stack(as.map((a) => tf.sqrt(tf.sum(tf.square(a))))) as tf.Tensor1D;
+            const norms = tf.stack(expm.map(expmNormBound)) as tf.Tensor1D;
             return { matrices, expm, bases, norms };
           }
           const w = tf.stack(this.rotations.map((r) => r.weight)) as tf.Tensor3D;
           const b = tf.stack(this.rotations.map((r) => r.base)) as tf.Tensor3D;
           const a = skewFromLower(w);
-          const norms = tf.sqrt(tf.sum(tf.square(a), [1, 2])) as tf.Tensor1D;
           const e = expmForward(a, plan);
+          const norms = expmNormBound(e) as tf.Tensor1D;
           return { matrices: [matMul(b, e.value)], expm: [e], bases: [b], norms };
         });
         this.watchNorms(value.norms, plan);
@@ -234,7 +235,7 @@ export class RotationGroup {
         if (max > coverage && !this.overflowWarned) {
           this.overflowWarned = true;
           console.warn(
-            `@rotograd/core: a rotation's ‖A‖_F = ${max.toPrecision(3)} exceeded the ${coverage.toPrecision(3)} its matrix exponential was planned for (norms are read back asynchronously, so a loop that never awaits sees stale ones). That step's rotation was less accurate than float32; later steps plan for the new norm. Pass expmMaxNorm to fix the plan.`,
+            `@rotograd/core: a rotation's ‖A‖₂ ≤ ${max.toPrecision(3)} exceeded the ${coverage.toPrecision(3)} its matrix exponential was planned for (norms are read back asynchronously, so a loop that never awaits sees stale ones). That step's rotation was less accurate than float32; later steps plan for the new norm. Pass expmMaxNorm to fix the plan.`,
           );
         }
       },

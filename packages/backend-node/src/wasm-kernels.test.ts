@@ -1,0 +1,216 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useNodeBackend } from './index';
+import { restoreWasmKernels, useWasmFastKernels, wasmFastKernelsActive } from './wasm-kernels';
+
+/** A float64 product of row-major matrices, with optional transposes, as the reference. */
+function product(
+  a: Float32Array,
+  [ar, ac]: number[],
+  b: Float32Array,
+  [br, bc]: number[],
+  ta: boolean,
+  tb: boolean,
+): number[] {
+  const m = ta ? ac! : ar!;
+  const k = ta ? ar! : ac!;
+  const n = tb ? br! : bc!;
+  const at = (i: number, l: number) => (ta ? a[l * ac! + i]! : a[i * ac! + l]!);
+  const bt = (l: number, j: number) => (tb ? b[j * bc! + l]! : b[l * bc! + j]!);
+  const out: number[] = [];
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let l = 0; l < k; l++) s += at(i, l) * bt(l, j);
+      out.push(s);
+    }
+  return out;
+}
+
+function maxError(got: ArrayLike<number>, want: number[]): number {
+  let worst = 0;
+  want.forEach((w, i) => {
+    worst = Math.max(worst, Math.abs((got[i] as number) - w));
+  });
+  return worst;
+}
+
+describe('useWasmFastKernels', () => {
+  afterAll(() => restoreWasmKernels());
+
+  it('is installed by useNodeBackend on wasm, and can be turned off', async () => {
+    const off = await useNodeBackend({ prefer: ['wasm'], fastKernels: false });
+    expect(wasmFastKernelsActive()).toBe(false);
+    expect(off.reason).not.toMatch(/fast transposed/);
+    const on = await useNodeBackend({ prefer: ['wasm'] });
+    expect(wasmFastKernelsActive()).toBe(true);
+    expect(on.reason).toMatch(/fast transposed products and slices/);
+    expect(useWasmFastKernels()).toBe(true); // idempotent
+  });
+
+  it('computes every transpose combination exactly as a float64 product, without leaking', async () => {
+    await useNodeBackend({ prefer: ['wasm'] });
+    const a = tf.randomNormal([37, 19], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const b = tf.randomNormal([37, 19], 0, 1, 'float32', 2) as tf.Tensor2D;
+    const c = tf.randomNormal([19, 23], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const [av, bv, cv] = [a.dataSync(), b.dataSync(), c.dataSync()] as Float32Array[];
+    const cases: [tf.Tensor2D, Float32Array, tf.Tensor2D, Float32Array, boolean, boolean][] = [
+      [a, av!, c, cv!, false, false], // [37,19]×[19,23]
+      [a, av!, b, bv!, true, false], // [19,37]×[37,19]
+      [a, av!, b, bv!, false, true], // [37,19]×[19,37]
+      [c, cv!, a, av!, true, true], // [23,19]×[19,37]
+    ];
+    const before = tf.memory().numTensors;
+    for (const [x, xv, y, yv, ta, tb] of cases) {
+      const out = tf.matMul(x, y, ta, tb);
+      const want = product(xv, x.shape, yv, y.shape, ta, tb);
+      expect(out.shape).toEqual([ta ? x.shape[1] : x.shape[0], tb ? y.shape[0] : y.shape[1]]);
+      // float32 sums of ≤ 37 products of unit normals: a few ulps of ~6.
+      expect(maxError(await out.data(), want)).toBeLessThan(1e-5 * 37);
+      out.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([a, b, c]);
+  });
+
+  it('keeps fused 2-D products (bias, activation) and batched products exact', async () => {
+    // (The wasm backend's own fused kernel mishandles the bias of *batched* inputs, with or
+    // without transposes; that is upstream, so fused products are checked in 2-D.)
+    await useNodeBackend({ prefer: ['wasm'] });
+    const a = tf.randomNormal([8, 5], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const b = tf.randomNormal([6, 8], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const bias = tf.randomNormal([6], 0, 1, 'float32', 6);
+    const a3 = tf.randomNormal([3, 8, 5], 0, 1, 'float32', 7) as tf.Tensor3D;
+    const b3 = tf.randomNormal([3, 6, 8], 0, 1, 'float32', 8) as tf.Tensor3D;
+    const inputs = [a, b, bias, a3, b3];
+    const onWasm = [
+      tf.fused.matMul({ a, b, transposeA: true, transposeB: true, bias, activation: 'relu' }),
+      tf.matMul(a3, b3, true, true),
+    ];
+    const wasmValues = await Promise.all(onWasm.map((t) => t.data()));
+    const values = await Promise.all(inputs.map((t) => t.data()));
+    await tf.setBackend('cpu');
+    const [ac, bc, biasc, a3c, b3c] = inputs.map((t, i) => tf.tensor(values[i]!, t.shape));
+    const want = [
+      tf.fused.matMul({
+        a: ac as tf.Tensor2D,
+        b: bc as tf.Tensor2D,
+        transposeA: true,
+        transposeB: true,
+        bias: biasc,
+        activation: 'relu',
+      }),
+      tf.matMul(a3c!, b3c!, true, true),
+    ];
+    expect(want.map((t) => t.shape)).toEqual(onWasm.map((t) => t.shape));
+    expect(want.map((t) => t.shape)).toEqual([
+      [5, 6],
+      [3, 5, 6],
+    ]);
+    for (let i = 0; i < 2; i++)
+      expect(maxError(wasmValues[i]!, Array.from(await want[i]!.data()))).toBeLessThan(1e-5);
+    expect(Math.min(...wasmValues[0]!)).toBe(0); // relu applied
+    expect(Math.min(...wasmValues[1]!)).toBeLessThan(0);
+    tf.dispose([...want, ac!, bc!, biasc!, a3c!, b3c!]);
+    await tf.setBackend('wasm');
+    tf.dispose([...inputs, ...onWasm]);
+  });
+
+  it('transposes explicitly, then runs the plain kernel', async () => {
+    // Not a timing test: watches which wasm kernels a transposed product reaches.
+    await useNodeBackend({ prefer: ['wasm'] });
+    const seen: string[] = [];
+    const watch = (name: string) => {
+      const config = tf.getKernel(name, 'wasm');
+      tf.unregisterKernel(name, 'wasm');
+      tf.registerKernel({
+        ...config,
+        kernelFunc: (args) => {
+          const { transposeA, transposeB } = (args.attrs ?? {}) as Record<string, unknown>;
+          seen.push(name === tf.Transpose ? name : `${name}(${transposeA},${transposeB})`);
+          return config.kernelFunc(args);
+        },
+      });
+      return () => {
+        tf.unregisterKernel(name, 'wasm');
+        tf.registerKernel(config);
+      };
+    };
+    restoreWasmKernels();
+    const unwatch = [watch(tf.BatchMatMul), watch(tf.Transpose)];
+    useWasmFastKernels(); // wraps the watched kernel
+    const a = tf.ones([4, 3]);
+    const b = tf.ones([2, 4]);
+    const before = tf.memory().numTensors;
+    const y = tf.matMul(a, b, true, true);
+    expect(Array.from(await y.data())).toEqual([4, 4, 4, 4, 4, 4]);
+    expect(seen).toEqual([tf.Transpose, tf.Transpose, 'BatchMatMul(false,false)']);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    restoreWasmKernels();
+    for (const u of unwatch.reverse()) u();
+    useWasmFastKernels();
+    tf.dispose([a, b, y]);
+  });
+
+  it('slices, splits and unstacks exactly as the backend’s own kernels, without leaking', async () => {
+    await useNodeBackend({ prefer: ['wasm'] });
+    const x = tf.randomNormal([4, 6, 10], 0, 1, 'float32', 9);
+    const xi = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32');
+    const run = () => [
+      tf.slice(x, [1, 2, 3], [2, 3, 4]), // non-contiguous
+      tf.slice(x, [1, 0, 0], [2, -1, -1]), // contiguous rows
+      tf.slice(x, [0, 5, 0], [4, 1, 10]),
+      tf.slice(x, [2, 3, 9], [1, 1, 1]),
+      ...tf.split(x, [1, 3], 0),
+      ...tf.split(x, 5, 2),
+      ...tf.split(x, [2, 4], 1),
+      ...tf.unstack(x, 0),
+      ...tf.unstack(x, 2),
+      tf.slice(xi, [0, 1], [2, 2]),
+      ...tf.split(xi, 3, 1),
+    ];
+    const before = tf.memory().numTensors;
+    const fast = run();
+    const fastValues = await Promise.all(fast.map((t) => t.data()));
+    expect(tf.memory().numTensors).toBe(before + fast.length);
+    restoreWasmKernels();
+    const own = run();
+    const ownValues = await Promise.all(own.map((t) => t.data()));
+    useWasmFastKernels();
+    fast.forEach((t, i) => {
+      expect(t.shape, `output ${i}`).toEqual(own[i]!.shape);
+      expect(t.dtype).toBe(own[i]!.dtype);
+      expect(Array.from(fastValues[i]!), `output ${i}`).toEqual(Array.from(ownValues[i]!));
+    });
+    // And against values read on the host.
+    const host = (await x.array()) as number[][][];
+    expect(Array.from(fastValues[0]!)).toEqual(
+      [1, 2].flatMap((a) => [2, 3, 4].flatMap((b) => [3, 4, 5, 6].map((c) => host[a]![b]![c]!))),
+    );
+    expect(Array.from(fastValues.at(-4)!)).toEqual([2, 3, 5, 6]);
+    tf.dispose([...fast, ...own, x, xi]);
+  });
+
+  it('clones by sharing memory, and the clone outlives its source', async () => {
+    await useNodeBackend({ prefer: ['wasm'] });
+    const before = tf.memory();
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors + 2);
+    expect(after.numBytes - before.numBytes).toBe(2 * 12); // tfjs counts per tensor
+    expect(after.numDataBuffers).toBe(before.numDataBuffers + 1); // one buffer, shared
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+    const v = tf.variable(y);
+    const next = tf.tensor1d([4, 5, 6]);
+    v.assign(next);
+    next.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+    expect(Array.from(await v.data())).toEqual([4, 5, 6]);
+    tf.dispose([y, v]);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+  });
+});

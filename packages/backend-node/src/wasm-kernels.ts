@@ -1,0 +1,238 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The parts of the wasm backend these kernels use (`BackendWasm` is not exported as a type).
+ */
+interface WasmBackend extends tf.KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): tf.backend_util.TypedArray;
+}
+
+/** The wasm backend's own kernel configs, kept while ours are registered. */
+const originals = new Map<string, tf.KernelConfig>();
+
+function transposeLastTwo(x: tf.TensorInfo, backend: tf.KernelBackend): tf.TensorInfo {
+  const rank = x.shape.length;
+  const perm = x.shape.map((_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  const transpose = tf.getKernel(tf.Transpose, 'wasm');
+  return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
+}
+
+function withoutTransposes(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, attrs } = args;
+    const backend = args.backend as tf.KernelBackend;
+    const { transposeA, transposeB } = (attrs ?? {}) as {
+      transposeA?: boolean;
+      transposeB?: boolean;
+    };
+    if (!transposeA && !transposeB) return original(args);
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const temporaries: tf.TensorInfo[] = [];
+    const flip = (x: tf.TensorInfo) => {
+      const t = transposeLastTwo(x, backend);
+      temporaries.push(t);
+      return t;
+    };
+    try {
+      return original({
+        inputs: { ...inputs, a: transposeA ? flip(a) : a, b: transposeB ? flip(b) : b },
+        backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      });
+    } finally {
+      for (const t of temporaries) backend.disposeData(t.dataId);
+    }
+  };
+}
+
+/**
+ * A slice copied inside the wasm heap. (The backend's own Slice reads its whole input out of the
+ * heap into a fresh JavaScript buffer first: for a 64-row slice of a `[2048, 256]` matrix it
+ * copies all 2 MB, and allocating such buffers is slow.)
+ */
+function sliceInHeap(
+  x: tf.TensorInfo,
+  begin: number[],
+  size: number[],
+  backend: WasmBackend,
+): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  const count = tf.util.sizeFromShape(size);
+  if (count === 0) return out;
+  // Views taken after makeOutput: an allocation may have grown (and moved) the heap.
+  const from = backend.typedArrayFromHeap(x);
+  const to = backend.typedArrayFromHeap(out);
+  const strides = tf.util.computeStrides(x.shape);
+  const offsetOf = (index: number[]) =>
+    index.reduce((acc, v, i) => acc + (begin[i]! + v) * (i < strides.length ? strides[i]! : 1), 0);
+  if (tf.slice_util.isSliceContinous(x.shape, begin, size)) {
+    const start = offsetOf(size.map(() => 0));
+    to.set(from.subarray(start, start + count));
+    return out;
+  }
+  // Copy runs along the last axis, odometer over the others.
+  const rank = size.length;
+  const run = size[rank - 1]!;
+  const index = new Array<number>(rank).fill(0);
+  for (let written = 0; written < count; written += run) {
+    const start = offsetOf(index);
+    to.set(from.subarray(start, start + run), written);
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      if (++index[axis]! < size[axis]!) break;
+      index[axis] = 0;
+    }
+  }
+  return out;
+}
+
+const fastSlice: tf.KernelFunc = ({ inputs, attrs, backend }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
+  const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size) as number[][];
+  return sliceInHeap(x, b as number[], s as number[], backend as WasmBackend);
+};
+
+const fastSplitV: tf.KernelFunc = ({ inputs, attrs, backend }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { numOrSizeSplits, axis } = attrs as unknown as {
+    numOrSizeSplits: number | number[];
+    axis: number | number[];
+  };
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0]!;
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+  const begin = x.shape.map(() => 0);
+  return sizes.map((s) => {
+    const size = [...x.shape];
+    size[ax] = s;
+    const part = sliceInHeap(x, [...begin], size, backend as WasmBackend);
+    begin[ax]! += s;
+    return part;
+  });
+};
+
+const fastUnpack: tf.KernelFunc = ({ inputs, attrs, backend }) => {
+  const { value } = inputs as { value: tf.TensorInfo };
+  const rank = value.shape.length;
+  let { axis } = attrs as unknown as { axis: number };
+  if (axis < 0) axis += rank;
+  const outShape = value.shape.filter((_, i) => i !== axis);
+  const size = [...value.shape];
+  size[axis] = 1;
+  return Array.from({ length: value.shape[axis]! }, (_, i) => {
+    const begin = value.shape.map(() => 0);
+    begin[axis] = i;
+    const part = sliceInHeap(value, begin, size, backend as WasmBackend);
+    return { ...part, shape: outShape };
+  });
+};
+
+/**
+ * `tf.clone` (and every `Identity`) sharing the input's memory, as the cpu backend does: tensors
+ * are immutable (variables are reassigned, not written), so the copy the wasm backend makes is
+ * never needed.
+ */
+const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
+  const b = backend as WasmBackend;
+  const { x } = inputs as { x: tf.TensorInfo };
+  b.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+/** Our replacement for each wrapped kernel, given the backend's own. */
+const REPLACEMENTS: Record<string, (original: tf.KernelConfig) => tf.KernelFunc | null> = {
+  [tf.BatchMatMul]: (o) => withoutTransposes(o.kernelFunc),
+  [tf._FusedMatMul]: (o) => withoutTransposes(o.kernelFunc),
+  [tf.Slice]: (o) => stringsToOriginal(o.kernelFunc, fastSlice, 'x'),
+  [tf.SplitV]: (o) => stringsToOriginal(o.kernelFunc, fastSplitV, 'x'),
+  [tf.Unpack]: (o) => stringsToOriginal(o.kernelFunc, fastUnpack, 'value'),
+  [tf.Identity]: (o) => stringsToOriginal(o.kernelFunc, sharedIdentity, 'x'),
+};
+
+/** String tensors live outside the heap: the backend's own kernel handles them. */
+function stringsToOriginal(
+  original: tf.KernelFunc,
+  fast: tf.KernelFunc,
+  input: string,
+): tf.KernelFunc {
+  return (args) =>
+    (args.inputs as Record<string, tf.TensorInfo>)[input]!.dtype === 'string'
+      ? original(args)
+      : fast(args);
+}
+
+/**
+ * Replaces six kernels of the wasm backend with faster equivalents (same results):
+ *
+ * - `BatchMatMul`, `_FusedMatMul`: the backend runs a plain product `[m, k] × [k, n]` through
+ *   XNNPACK at 20–35 GFLOP/s on one core, but one with `transposeA`/`transposeB` through a
+ *   generic loop at 0.6–2.5 GFLOP/s (measured here: 5–50× slower). Every `tf.matMul` gradient
+ *   uses transposed products. The replacement transposes such an operand explicitly (a copy,
+ *   O(size)) and calls the original kernel without transposes.
+ * - `Slice`, `SplitV`, `Unpack` (`tf.slice`, `tf.split`, `tf.unstack`): the backend's own copy
+ *   the whole input out of the wasm heap into a new JavaScript buffer for every slice; these
+ *   copy only the slice, inside the heap.
+ * - `Identity` (`tf.clone`, `tf.keep`-adjacent copies): shares the input's memory by reference
+ *   count, as the cpu backend does, instead of copying it.
+ *
+ * Idempotent; {@link useNodeBackend} calls it when it selects `wasm` (option `fastKernels`).
+ * Returns false when the wasm backend's kernels are not registered (nothing to replace).
+ *
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { useWasmFastKernels } from '@rotograd/backend-node';
+ * useWasmFastKernels();
+ * tf.matMul(a, b, true, false); // now an explicit transpose + XNNPACK product
+ * ```
+ */
+export function useWasmFastKernels(): boolean {
+  let wrapped = false;
+  for (const [name, replacement] of Object.entries(REPLACEMENTS)) {
+    if (originals.has(name)) {
+      wrapped = true;
+      continue;
+    }
+    let original: tf.KernelConfig | undefined;
+    try {
+      original = tf.getKernel(name, 'wasm');
+    } catch {
+      original = undefined;
+    }
+    if (!original) continue;
+    const kernelFunc = replacement(original);
+    if (!kernelFunc) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...original, kernelFunc });
+    originals.set(name, original);
+    wrapped = true;
+  }
+  return wrapped;
+}
+
+/**
+ * Restores the wasm backend's own kernels (undoes {@link useWasmFastKernels}).
+ *
+ * ```ts
+ * restoreWasmKernels();
+ * ```
+ */
+export function restoreWasmKernels(): void {
+  for (const [name, original] of originals) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(original);
+  }
+  originals.clear();
+}
+
+/**
+ * Whether {@link useWasmFastKernels} is in force.
+ *
+ * ```ts
+ * if (!wasmFastKernelsActive()) useWasmFastKernels();
+ * ```
+ */
+export function wasmFastKernelsActive(): boolean {
+  return originals.size > 0;
+}
