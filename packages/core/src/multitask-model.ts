@@ -581,7 +581,14 @@ export class MultitaskModel {
       } | null = null;
       if (matrices && rotValue && hRows) {
         const layout = layoutHolder.layout!;
-        rotation = this.rotationGradients(taskGrads, hRows, rotValue, layout, rotogradGrads);
+        rotation = this.rotationGradients(
+          taskGrads,
+          hRows,
+          rotValue,
+          layout,
+          rotogradGrads,
+          wantDetails,
+        );
       }
       const combinerGrads = Object.entries(c.combinerGrads);
       for (const [k, v] of combinerGrads) rotogradGrads[k] = adopt(v);
@@ -638,6 +645,7 @@ export class MultitaskModel {
     rotation: RotationForward,
     layout: RotationLayout,
     grads: tf.NamedTensorMap,
+    wantDetails: boolean,
   ): { reference: tf.Tensor; losses: tf.Scalar[]; lossGrads: tf.Tensor2D[] } {
     const K = this.numTasks;
     const n = layout.n;
@@ -652,30 +660,34 @@ export class MultitaskModel {
     const diffs = rotatedRef.map((rr, i) => tf.sub(rr, hRows[i]!));
     const c = this.config.rotation!.postShape.length === 0 ? 1 : 1 / layout.batch;
     const losses = diffs.map((d) => tf.mul(tf.sum(tf.square(d)), c) as tf.Scalar);
-    // G_i = 2c · D_iᵀ r, over the first n columns: one product [K·n, B·P] × [B·P, n].
-    const dHead = tf.concat(
-      diffs.map((d) => (layout.s === n ? d : tf.slice(d, [0, 0], [-1, n]))),
-      1,
-    );
+    // G_iᵀ = 2c · rᵀ D_i over the first n columns, per chunk: a 2-D product [n, B·P] × [B·P, n]
+    // per task, or one [n, B·P] × [B·P, k·n] for a batched chunk (no split, no [K·n]-wide
+    // transpose). Then ∂ρ/∂W = strictLower(Lᵀ − L) with L = Lexp(A, Gᵀ B)   (FORMAT.md §2:
+    // Ĝ = Lexp(Aᵀ, BᵀG) = Lᵀ), chunk by chunk as the exponentials were computed.
+    const dHeads = diffs.map((d) => (layout.s === n ? d : tf.slice(d, [0, 0], [-1, n])));
     const rHead = layout.s === n ? refRows : tf.slice(refRows, [0, 0], [-1, n]);
-    const g = tf.mul(tf.matMul(tf.transpose(dHead), rHead), 2 * c) as tf.Tensor2D;
-    const lossGrads = tf.split(g, K, 0) as tf.Tensor2D[];
-    // ∂ρ/∂W = strictLower(Lᵀ − L) with L = Lexp(A, Gᵀ B)   (FORMAT.md §2: Ĝ = Lexp(Aᵀ, BᵀG) = Lᵀ),
-    // chunk by chunk as the exponentials were computed.
+    const rT = tf.mul(tf.transpose(rHead), 2 * c);
+    const gTs: tf.Tensor[] = [];
     const dW: tf.Tensor[] = [];
     let i = 0;
     rotation.matrices.forEach((chunk, j) => {
-      const k = chunk.rank === 2 ? 1 : chunk.shape[0]!;
-      const gChunk =
-        k === 1 && chunk.rank === 2
-          ? lossGrads[i]!
-          : tf.reshape(tf.slice(g, [i * n, 0], [k * n, n]), [k, n, n]);
-      const f = matMul(transposeMatrices(gChunk), rotation.bases[j]!);
-      const l = expmFrechet(rotation.expm[j]!, f);
+      let gT: tf.Tensor;
+      if (chunk.rank === 2) {
+        gT = tf.matMul(rT, dHeads[i]!);
+        gTs.push(gT);
+        i += 1;
+      } else {
+        const k = chunk.shape[0]!;
+        const wide = tf.matMul(rT, tf.concat(dHeads.slice(i, i + k), 1)); // [n, k·n]
+        gT = tf.transpose(tf.reshape(wide, [n, k, n]), [1, 0, 2]); // [k, n, n]: G_iᵀ
+        if (wantDetails) gTs.push(...tf.unstack(gT));
+        i += k;
+      }
+      const l = expmFrechet(rotation.expm[j]!, matMul(gT, rotation.bases[j]!));
       const d = strictLower(tf.sub(transposeMatrices(l), l));
       dW.push(...(chunk.rank === 2 ? [d] : tf.unstack(d)));
-      i += k;
     });
+    const lossGrads = wantDetails ? gTs.map((t) => tf.transpose(t) as tf.Tensor2D) : [];
     this.rotations.forEach((r, t) => {
       grads[r.weight.name] = dW[t]!;
     });

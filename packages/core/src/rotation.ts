@@ -166,20 +166,22 @@ export class RotationGroup {
   }
 
   /**
-   * The plan for the next evaluation: covers twice the last norm seen (norms are read back
-   * asynchronously, a step late) and at least `minCoverage`.
+   * The plan for the next evaluation, from the norms read back asynchronously (a step late).
    *
    * Trade-off: until two reads have resolved nothing is known about how fast the norm moves (a
-   * loop that never awaits never resolves one), so the plan covers `minCoverage` (4: 9 products
-   * where 5 would do near A = 0). Once two have, the loop awaits and the estimate lags by about a
-   * step, so the plan covers twice the last norm plus four times the largest change seen between
-   * two reads, down to `minCoverage / 16` (0.25: 5 products). A jump larger than that margin
-   * still triggers the overflow warning below, and the plan after it covers the new norm.
+   * loop that never awaits never resolves one), so the plan covers twice the last norm and at
+   * least `minCoverage` (4: 7 products where 4 would do near A = 0). Once two have, the loop awaits and the estimate lags by about a
+   * step, so the plan covers 1.25 times the last norm plus four times the largest change seen
+   * between two reads, down to `minCoverage / 16` (0.25). A jump larger than that margin still
+   * triggers the overflow warning below, and the plan after it covers the new norm. (The norms
+   * are themselves upper bounds, `‖A^q‖_F^{1/q}` ≥ ‖A‖₂, see {@link expmNormBound}.)
    */
   plan(): ExpmPlan {
     if (this.pinnedPlan) return this.pinnedPlan;
     if (this.reads < 2) return expmPlan(Math.max(2 * this.normEstimate, this.minCoverage));
-    return expmPlan(Math.max(2 * this.normEstimate + 4 * this.normGrowth, this.minCoverage / 16));
+    return expmPlan(
+      Math.max(1.25 * this.normEstimate + 4 * this.normGrowth, this.minCoverage / 16),
+    );
   }
 
   /**

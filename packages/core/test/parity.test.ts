@@ -7,7 +7,7 @@ import {
   summarize,
 } from '@rotograd/testing';
 import { describe, expect, it } from 'vitest';
-import { RotateOnly, RotoGrad, VanillaMTL } from '../src/index';
+import { RotateOnly, RotoGrad, setBatchStrategy, VanillaMTL } from '../src/index';
 
 const methods = ['VanillaMTL', 'RotateOnly', 'RotoGrad'] as const;
 
@@ -28,5 +28,27 @@ describe.each(methods)('%s replays the official implementation', (method) => {
     );
     expect(failures, JSON.stringify(failures.slice(0, 5))).toEqual([]);
     expect(comparisons.length).toBeGreaterThan(fixture.steps.length * 10);
+  });
+});
+
+describe('RotoGrad and RotateOnly replay the official implementation with batched rotations', () => {
+  // The layout GPU backends get ([K, n, n] batches); forced here so every backend covers it.
+  it.each([...CASES.RotateOnly, ...CASES.RotoGrad].map((n) => [n]))('%s', async (name) => {
+    const fixture = loadFixture<CaseFixture>(name);
+    setBatchStrategy('batched');
+    try {
+      const comparisons = await replayCase(fixture, (f, backbone, heads) => {
+        const options = rotationOptionsOf(f.config);
+        return f.config.method === 'RotateOnly'
+          ? new RotateOnly(backbone, heads, options)
+          : new RotoGrad(backbone, heads, options);
+      });
+      const { failures, worstRel } = summarize(comparisons);
+      console.log(`${name} (batched): worst ${(worstRel * 100).toFixed(1)}% of the bound`);
+      expect(failures, JSON.stringify(failures.slice(0, 5))).toEqual([]);
+      expect(comparisons.length).toBeGreaterThan(fixture.steps.length * 10);
+    } finally {
+      setBatchStrategy('auto');
+    }
   });
 });
