@@ -229,20 +229,25 @@ async function kernelProfile(
   );
 }
 
-/** Plain 2-D matMul GFLOP/s of the backend at the rotation's shapes ([B,n]×[n,n] and [n,n]×[n,n]). */
+/**
+ * Plain 2-D matMul GFLOP/s of the backend at the rotation's shapes ([B,n]×[n,n] and [n,n]×[n,n]):
+ * 10 products back to back, then one read (so neither the read nor the per-call round trip to a
+ * GPU is counted), median of 7 such runs after one warm-up.
+ */
 async function matMulGflops(n: number) {
   const a = tf.randomNormal([B, n]);
   const r = tf.randomNormal([n, n]);
   const run = async (m: number) => {
     const ts: number[] = [];
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 8; i++) {
       const t0 = performance.now();
-      const y = tf.matMul(m === B ? a : r, r);
-      await y.data();
-      ts.push(performance.now() - t0);
-      y.dispose();
+      const ys: tf.Tensor[] = [];
+      for (let j = 0; j < 10; j++) ys.push(tf.matMul(m === B ? a : r, r));
+      await ys[ys.length - 1]!.data();
+      ts.push((performance.now() - t0) / 10);
+      tf.dispose(ys);
     }
-    return (2 * m * n * n) / (median(ts.slice(2)) * 1e6);
+    return (2 * m * n * n) / (median(ts.slice(1)) * 1e6);
   };
   const out = { bnn: await run(B), nnn: await run(n) };
   tf.dispose([a, r]);
