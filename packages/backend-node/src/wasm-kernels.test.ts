@@ -213,4 +213,39 @@ describe('useWasmFastKernels', () => {
     expect(tf.memory().numTensors).toBe(before.numTensors);
     expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
   });
+
+  it('runs batched products as 2-D products in one kernel, broadcasting a batch of one', async () => {
+    await useNodeBackend({ prefer: ['wasm'] });
+    const shapes: [number[], number[], boolean, boolean][] = [
+      [[4, 5, 7], [4, 7, 3], false, false],
+      [[4, 5, 7], [1, 7, 3], false, false],
+      [[1, 5, 7], [4, 7, 3], false, false],
+      [[4, 7, 5], [4, 3, 7], true, true],
+    ];
+    const before = tf.memory().numTensors;
+    for (const [sa, sb, ta, tb] of shapes) {
+      const a = tf.randomNormal(sa, 0, 1, 'float32', 21);
+      const b = tf.randomNormal(sb, 0, 1, 'float32', 22);
+      const y = tf.matMul(a, b, ta, tb);
+      expect(y.shape).toEqual([4, 5, 3]);
+      const [av, bv, yv] = await Promise.all([a.data(), b.data(), y.data()]);
+      for (let i = 0; i < 4; i++) {
+        const ai = av.slice((sa[0] === 1 ? 0 : i) * 35, (sa[0] === 1 ? 1 : i + 1) * 35);
+        const bi = bv.slice((sb[0] === 1 ? 0 : i) * 21, (sb[0] === 1 ? 1 : i + 1) * 21);
+        const want = product(
+          Float32Array.from(ai),
+          sa.slice(1),
+          Float32Array.from(bi),
+          sb.slice(1),
+          ta,
+          tb,
+        );
+        expect(maxError(yv.slice(i * 15, (i + 1) * 15), want), `${sa}×${sb}[${i}]`).toBeLessThan(
+          1e-5,
+        );
+      }
+      tf.dispose([a, b, y]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
