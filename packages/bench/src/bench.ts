@@ -129,6 +129,8 @@ interface Cell {
   tensorsPerStep: number;
   bytesPerStep: number;
   leakedPerStep: number;
+  /** `[n, n] × [n, n]`-shaped products in one step, per task (batched ones counted per matrix). */
+  squareProductsPerTask: number;
   rotationGflops?: number;
 }
 
@@ -193,7 +195,20 @@ async function benchCell(
       0,
     ),
     leakedPerStep,
+    squareProductsPerTask: squareProducts(info.kernels, d) / k,
   };
+}
+
+/** How many `[n, n] × [n, n]` products (a batch counts per matrix) a profiled step ran. */
+function squareProducts(kernels: { name: string; inputShapes: number[][] }[], n: number): number {
+  let count = 0;
+  for (const kr of kernels) {
+    if (kr.name !== 'BatchMatMul' || kr.inputShapes.length !== 2) continue;
+    const [a, b] = kr.inputShapes as [number[], number[]];
+    const square = (s: number[]) => s.at(-1) === n && s.at(-2) === n;
+    if (square(a) && square(b)) count += a.length === 3 ? (a[0] as number) : 1;
+  }
+  return count;
 }
 
 const profiles: string[] = [];
@@ -324,12 +339,12 @@ const f = (x: number | undefined, p = 2) =>
   x === undefined || Number.isNaN(x) ? '–' : x.toFixed(p);
 let md = `# Step-time benchmark\n\nRun ${started}${quick ? ' (--quick)' : ''}; median of ${steps} steps after ${warmup} warm-up steps; batch ${B}, input ${IN}, backbone ${IN}→${HIDDEN} ReLU→d, K linear heads, MSE, Adam. Node ${process.version}, ${(await import('node:os')).cpus().length} cores (shared with other jobs: timings are noisy).\n\n`;
 md +=
-  "Rotation GFLOP/s = the rotation part's floor FLOPs (K·(3·2Bn² + 12n³) + 2Bn²) ÷ (method ms − VanillaMTL ms); matMul GFLOP/s = the backend's plain 2-D `tf.matMul` at [B,n]×[n,n] / [n,n]×[n,n].\n\n";
+  "Rotation GFLOP/s = the rotation part's floor FLOPs (K·(3·2Bn² + 12n³) + 2Bn²) ÷ (method ms − VanillaMTL ms); matMul GFLOP/s = the backend's plain 2-D `tf.matMul` at [B,n]×[n,n] / [n,n]×[n,n]; n×n products/task = the `[n,n]×[n,n]`-shaped products of one step ÷ K (the exponential, its exact gradient, B·e^A, Gᵀ·B; at d = 256 also the B×n×n ones, since B = n).\n\n";
 for (const backend of Object.keys(matmul)) {
-  md += `## ${backend}\n\n| d | K | method | ms | ref ms | ÷ Vanilla | ref ÷ Vanilla | rotation GFLOP/s | matMul GFLOP/s | tensors/step | MB/step | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
+  md += `## ${backend}\n\n| d | K | method | ms | ref ms | ÷ Vanilla | ref ÷ Vanilla | rotation GFLOP/s | matMul GFLOP/s | n×n products/task | tensors/step | MB/step | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
   for (const c of cells.filter((x) => x.backend === backend)) {
     const mm = matmul[backend]?.[c.d];
-    md += `| ${c.d} | ${c.k} | ${c.method} | ${f(c.ms)} | ${c.refMs} | ${f(c.ratio)} | ${f(c.refRatio)} | ${f(c.rotationGflops)} | ${mm ? `${f(mm.bnn)} / ${f(mm.nnn)}` : '–'} | ${c.tensorsPerStep} | ${f(c.bytesPerStep / 2 ** 20)} | ${c.leakedPerStep} |\n`;
+    md += `| ${c.d} | ${c.k} | ${c.method} | ${f(c.ms)} | ${c.refMs} | ${f(c.ratio)} | ${f(c.refRatio)} | ${f(c.rotationGflops)} | ${mm ? `${f(mm.bnn)} / ${f(mm.nnn)}` : '–'} | ${c.method === 'VanillaMTL' ? '–' : f(c.squareProductsPerTask, 1)} | ${c.tensorsPerStep} | ${f(c.bytesPerStep / 2 ** 20)} | ${c.leakedPerStep} |\n`;
   }
   md += '\n';
 }
