@@ -309,6 +309,9 @@ for (const backend of backends) {
     continue;
   }
   matmul[backend] = {};
+  // One untimed cell first: the first steps on a fresh backend also pay for JIT compilation,
+  // kernel setup and heap growth, which would otherwise land in the first timed cell.
+  await benchCell(backend, 'VanillaMTL', ds[0] as number, ks[0] as number);
   for (const d of ds) {
     (matmul[backend] as Record<number, { bnn: number; nnn: number }>)[d] = await matMulGflops(d);
     for (const k of ks) {
