@@ -128,7 +128,7 @@ const fastSlice: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   const { x } = inputs as { x: tf.TensorInfo };
   const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
   const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size) as number[][];
-  return sliceInHeap(x, b as number[], s as number[], backend as WasmBackend);
+  return sliceInHeap(x, b!, s!, backend as WasmBackend);
 };
 
 const fastSplitV: tf.KernelFunc = ({ inputs, attrs, backend }) => {
@@ -178,7 +178,7 @@ const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
 };
 
 /** Our replacement for each wrapped kernel, given the backend's own. */
-const REPLACEMENTS: Record<string, (original: tf.KernelConfig) => tf.KernelFunc | null> = {
+const REPLACEMENTS: Record<string, (original: tf.KernelConfig) => tf.KernelFunc> = {
   [tf.BatchMatMul]: (o) => withoutTransposes(o.kernelFunc, true),
   [tf._FusedMatMul]: (o) => withoutTransposes(o.kernelFunc, false),
   [tf.Slice]: (o) => stringsToOriginal(o.kernelFunc, fastSlice, 'x'),
@@ -232,17 +232,10 @@ export function useWasmFastKernels(): boolean {
       wrapped = true;
       continue;
     }
-    let original: tf.KernelConfig | undefined;
-    try {
-      original = tf.getKernel(name, 'wasm');
-    } catch {
-      original = undefined;
-    }
+    const original = tf.getKernel(name, 'wasm') as tf.KernelConfig | undefined;
     if (!original) continue;
-    const kernelFunc = replacement(original);
-    if (!kernelFunc) continue;
     tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc });
+    tf.registerKernel({ ...original, kernelFunc: replacement(original) });
     originals.set(name, original);
     wrapped = true;
   }

@@ -70,12 +70,15 @@ function schemeFor(m: number, p: number): Scheme {
   return { p, blocks, q, products: q - 1 + blocks - 1 };
 }
 
-/** The cheapest Paterson–Stockmeyer scheme for degree m (ties: the smaller block). */
+/**
+ * The cheapest Paterson–Stockmeyer scheme for degree m (ties: the smaller block). Blocks of one
+ * (plain Horner, `p = 1`) never win, so `p ≥ 2` and `Y = X^p` is always among the powers.
+ */
 const SCHEMES: readonly Scheme[] = (() => {
-  const out: Scheme[] = [schemeFor(0, 1)];
+  const out: Scheme[] = [schemeFor(0, 2)];
   for (let m = 1; m <= MAX_DEGREE; m++) {
-    let best = schemeFor(m, 1);
-    for (let p = 2; p <= m + 1; p++) {
+    let best = schemeFor(m, 2);
+    for (let p = 3; p <= m + 1; p++) {
       const s = schemeFor(m, p);
       if (s.products < best.products) best = s;
     }
@@ -247,12 +250,11 @@ export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
     const blockTerms = [eye, x, ...powers].slice(0, scheme.p);
     const blocks = combineBlocks(blockTerms, 0, scheme, degree);
     // Horner in Y = X^p: P ← C_j + P·Y.
-    const y = scheme.p === 1 ? x : powers[scheme.p - 2]!;
     let d = blocks[scheme.blocks - 1]!;
     const hornerValues: tf.Tensor[] = [];
     for (let j = scheme.blocks - 2; j >= 0; j--) {
       hornerValues.push(d);
-      d = tf.add(blocks[j]!, matMul(d, y));
+      d = tf.add(blocks[j]!, matMul(d, powers[scheme.p - 2]!));
     }
     // Squarings: (I + D)² = I + (2D + D²).
     const squaringFactors: tf.Tensor[] = [];
@@ -284,8 +286,7 @@ export function expmNormBound(state: ExpmState): tf.Tensor {
   return tf.tidy(() => {
     const top = state.powers.length > 0 ? state.powers[state.powers.length - 1]! : state.x;
     const q = state.powers.length + 1;
-    const frob = tf.sqrt(tf.sum(tf.square(top), [-2, -1]));
-    const root = q === 1 ? frob : tf.pow(frob, 1 / q);
+    const root = tf.pow(tf.sum(tf.square(top), [-2, -1]), 1 / (2 * q));
     return typeof state.scale === 'number'
       ? tf.div(root, state.scale)
       : tf.div(root, tf.reshape(state.scale, root.shape));
@@ -310,18 +311,13 @@ export function expmFrechet(state: ExpmState, f: tf.Tensor): tf.Tensor {
       dLast = tf.add(matMul(dLast, x), matMul(prev, dx));
       dPowers.push(dLast);
     }
-    let dBlocks: tf.Tensor[];
-    if (scheme.p === 1) {
-      dBlocks = Array.from({ length: scheme.blocks }, () => tf.zerosLike(x));
-    } else {
-      dBlocks = combineBlocks([dx, ...dPowers].slice(0, scheme.p - 1), 1, scheme, plan.degree);
-    }
-    const y = scheme.p === 1 ? x : powers[scheme.p - 2]!;
-    const dy = scheme.p === 1 ? dx : dPowers[scheme.p - 2]!;
+    const dBlocks = combineBlocks([dx, ...dPowers].slice(0, scheme.p - 1), 1, scheme, plan.degree);
+    const y = powers[scheme.p - 2];
+    const dy = dPowers[scheme.p - 2];
     let dd = dBlocks[scheme.blocks - 1]!;
     let h = 0;
     for (let j = scheme.blocks - 2; j >= 0; j--) {
-      dd = tf.add(dBlocks[j]!, tf.add(matMul(dd, y), matMul(hornerValues[h++]!, dy)));
+      dd = tf.add(dBlocks[j]!, tf.add(matMul(dd, y!), matMul(hornerValues[h++]!, dy!)));
     }
     squaringFactors.forEach((m, j) => {
       const next = tf.add(matMul(dd, m), matMul(m, dd));
@@ -331,18 +327,23 @@ export function expmFrechet(state: ExpmState, f: tf.Tensor): tf.Tensor {
   });
 }
 
-/** Disposes every tensor an {@link ExpmState} holds (but its `value` when `keepValue`). */
-export function disposeExpmState(state: ExpmState, keepValue = false): void {
+/** Every tensor an {@link ExpmState} holds, `value` included. */
+export function expmStateTensors(state: ExpmState): tf.Tensor[] {
   const ts: tf.Tensor[] = [
     state.x,
+    state.value,
     ...state.powers,
     ...state.hornerValues,
     ...state.squaringFactors,
   ];
-  if (!keepValue) ts.push(state.value);
   if (typeof state.scale !== 'number') ts.push(state.scale);
   if (state.squaringMasks) ts.push(...state.squaringMasks);
-  tf.dispose(ts);
+  return ts;
+}
+
+/** Disposes every tensor an {@link ExpmState} holds (but its `value` when `keepValue`). */
+export function disposeExpmState(state: ExpmState, keepValue = false): void {
+  tf.dispose(expmStateTensors(state).filter((t) => !keepValue || t !== state.value));
 }
 
 /** Options of {@link expm}. */

@@ -8,6 +8,7 @@ import {
   expmNormBound,
   expmPlan,
   expmPlanCoverage,
+  expmStateTensors,
 } from './expm';
 import { haarRotation, normalGenerator } from './haar';
 import { batchStrategy, matMul } from './mat-mul';
@@ -132,13 +133,7 @@ export interface RotationForward {
 }
 
 function forwardTensors(f: RotationForward): tf.Tensor[] {
-  const ts: tf.Tensor[] = [...f.matrices, ...f.bases, f.norms];
-  for (const e of f.expm) {
-    ts.push(e.x, e.value, ...e.powers, ...e.hornerValues, ...e.squaringFactors);
-    if (typeof e.scale !== 'number') ts.push(e.scale);
-    if (e.squaringMasks) ts.push(...e.squaringMasks);
-  }
-  return ts;
+  return [...f.matrices, ...f.bases, f.norms, ...f.expm.flatMap(expmStateTensors)];
 }
 
 /**
@@ -170,9 +165,9 @@ export class RotationGroup {
    *
    * Trade-off: until two reads have resolved nothing is known about how fast the norm moves (a
    * loop that never awaits never resolves one), so the plan covers twice the last norm and at
-   * least `minCoverage` (4: 7 products where 4 would do near A = 0). Once two have, the loop awaits and the estimate lags by about a
-   * step, so the plan covers 1.25 times the last norm plus four times the largest change seen
-   * between two reads, down to `minCoverage / 16` (0.25). A jump larger than that margin still
+   * least `minCoverage` (4: 7 products where 4 would do near A = 0). Once two have, the loop
+   * awaits and the estimate lags by about a step, so the plan covers 1.25 times the last norm
+   * plus four times the largest change seen between two reads, down to `minCoverage / 16` (0.25). A jump larger than that margin still
    * triggers the overflow warning below, and the plan after it covers the new norm. (The norms
    * are themselves upper bounds, `‖A^q‖_F^{1/q}` ≥ ‖A‖₂, see {@link expmNormBound}.)
    */
