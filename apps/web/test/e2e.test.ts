@@ -48,7 +48,7 @@ async function openPage(query: string, onLog: (line: string) => void) {
   page.on('console', (m) => m.type() === 'error' && onLog(`console: ${m.text()}`));
   await page.goto(`${server.resolvedUrls!.local[0]!}${query}`);
   await page.waitForFunction(() => document.body.dataset.state !== undefined, undefined, {
-    timeout: 20_000,
+    timeout: 60_000,
   });
   return page;
 }
@@ -61,11 +61,13 @@ describe('the live toy page', () => {
 
   it('trains on the best backend it finds (WebGPU here) and says which', async () => {
     const page = await openPage('?seed=4', (l) => log.push(l));
-    // Headless Chromium's WebGPU is SwiftShader (a software GPU): a few steps a second.
+    // Headless Chromium's WebGPU is SwiftShader (a software GPU): a few steps a second alone, and
+    // far fewer while CI runs the browser backend matrix beside this test. The timeouts only
+    // catch a page that has stopped; speed is the benchmarks' business.
     await page.waitForFunction(
-      () => Number(document.getElementById('status')?.textContent?.match(/step (\d+)/)?.[1]) >= 24,
+      () => Number(document.getElementById('status')?.textContent?.match(/step (\d+)/)?.[1]) >= 12,
       undefined,
-      { timeout: 30_000 },
+      { timeout: 180_000 },
     );
     const backend = await page.textContent('[data-testid=backend]');
     console.log(
@@ -85,7 +87,7 @@ describe('the live toy page', () => {
   it('trains all 400 steps of seed 4 (cpu backend): RotoGrad reaches both optima, VanillaMTL cannot', async () => {
     const page = await openPage('?seed=4&backend=cpu', (l) => log.push(l));
     await page.waitForFunction(() => document.body.dataset.state !== 'training', undefined, {
-      timeout: 45_000,
+      timeout: 240_000,
     });
     expect(await page.textContent('[data-testid=backend]')).toBe('cpu');
     expect(await page.evaluate(() => document.body.dataset.state)).toBe('done');
