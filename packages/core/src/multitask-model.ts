@@ -6,6 +6,7 @@ import type { GradientCombiner } from './gradient-combiner';
 import { normalGenerator } from './haar';
 import { matMul } from './mat-mul';
 import { type ApplyOptions, type Module, type ModuleLike, outputsOf, toModule } from './module';
+import { offTape } from './off-tape';
 import {
   fromRows,
   type MatrixChunks,
@@ -420,74 +421,83 @@ export class MultitaskModel {
       };
       const forwardUnguarded = (): tf.Scalar => {
         const [z, ...extras] = outputsOf(this.backbone.apply(x, { training: true }), 'backbone');
-        let inputs: tf.Tensor[];
-        if (matrices) {
-          const layout = this.layoutOf(z);
-          layoutHolder.layout = layout;
-          inputs = rotateRowsAll(toRows(z, layout), matrices, layout);
-        } else {
-          inputs = this.rawHeads.map(() => tf.clone(z));
-        }
-        const flatHeadVars = this.rawHeads.flatMap((h) => h.trainableVariables);
-
-        let losses!: tf.Scalar[];
-        let normalizedLosses!: tf.Scalar[];
-        const lossesUnguarded = (): tf.Scalar => {
-          const headOuts = this.rawHeads.map((h, i) => {
-            const zi = matrices ? fromRows(inputs[i]!, layoutHolder.layout!) : inputs[i]!;
-            return outputsOf(h.apply(zi, { training: true }), `heads[${i}]`);
-          });
-          const raw = lossFn(
-            headOuts.map((o) => o[0]),
-            extras,
-            headOuts.map((o) => o.slice(1)),
-          );
-          losses = this.validateLosses(raw).map(keep);
-          const stacked = tf.stack(losses) as tf.Tensor1D;
-          if (cfg.trackLosses) {
-            if (reset) newInitialLosses = tf.keep(stopGradient(stacked));
-            const l0 = newInitialLosses ?? this.initialLosses!;
-            normalizedLosses = (tf.unstack(tf.div(stacked, l0)) as tf.Scalar[]).map(keep);
+        // The heads, their gradients and the task gradients rotated back only feed `link`'s
+        // gradient: kept off the backbone's tape, which would otherwise save a copy of every
+        // kernel input here until the backbone's gradient returns. The heads' own gradient is
+        // then a top-level one, whose tape is released as soon as it returns.
+        const headPart = offTape(() => {
+          let inputs: tf.Tensor[];
+          if (matrices) {
+            const layout = this.layoutOf(z);
+            layoutHolder.layout = layout;
+            inputs = rotateRowsAll(toRows(z, layout), matrices, layout);
           } else {
-            normalizedLosses = losses;
+            inputs = this.rawHeads.map(() => tf.clone(z));
           }
-          const ells = normalize ? normalizedLosses : losses;
-          return sumAll(ells);
-        };
-        const inner = tf.engine().gradients(
-          () => {
-            try {
-              return lossesUnguarded();
-            } catch (err) {
-              failure = err;
-              return tf.scalar(0);
-            }
-          },
-          [...inputs, ...extras, ...flatHeadVars],
-          undefined,
-          true,
-        );
-        if (failure !== null) return tf.scalar(0);
-        const grads = inner.grads;
-        const hs = inputs.map((zi, i) => grads[i] ?? tf.zerosLike(zi));
-        // Kept: f's own tidy closes before the backbone's backward pass reads them through `link`.
-        const extraGrads = extras.map((e, j) => tf.keep(grads[K + j] ?? tf.zerosLike(e)));
-        extraGradsKept.push(...extraGrads);
-        const headGrads: tf.NamedTensorMap = {};
-        flatHeadVars.forEach((v, j) => {
-          const g = grads[K + extras.length + j];
-          if (g) headGrads[v.name] = keep(g);
-        });
+          const flatHeadVars = this.rawHeads.flatMap((h) => h.trainableVariables);
 
-        let taskGrads: tf.Tensor[];
-        let hRows: tf.Tensor2D[] | null = null;
-        if (matrices) {
-          const layout = layoutHolder.layout!;
-          hRows = hs as tf.Tensor2D[];
-          taskGrads = rotateRowsBack(hRows, matrices, layout).map((g) => fromRows(g, layout));
-        } else {
-          taskGrads = hs;
-        }
+          let losses!: tf.Scalar[];
+          let normalizedLosses!: tf.Scalar[];
+          const lossesUnguarded = (): tf.Scalar => {
+            const headOuts = this.rawHeads.map((h, i) => {
+              const zi = matrices ? fromRows(inputs[i]!, layoutHolder.layout!) : inputs[i]!;
+              return outputsOf(h.apply(zi, { training: true }), `heads[${i}]`);
+            });
+            const raw = lossFn(
+              headOuts.map((o) => o[0]),
+              extras,
+              headOuts.map((o) => o.slice(1)),
+            );
+            losses = this.validateLosses(raw).map(keep);
+            const stacked = tf.stack(losses) as tf.Tensor1D;
+            if (cfg.trackLosses) {
+              if (reset) newInitialLosses = tf.keep(stopGradient(stacked));
+              const l0 = newInitialLosses ?? this.initialLosses!;
+              normalizedLosses = (tf.unstack(tf.div(stacked, l0)) as tf.Scalar[]).map(keep);
+            } else {
+              normalizedLosses = losses;
+            }
+            const ells = normalize ? normalizedLosses : losses;
+            return sumAll(ells);
+          };
+          const inner = tf.engine().gradients(
+            () => {
+              try {
+                return lossesUnguarded();
+              } catch (err) {
+                failure = err;
+                return tf.scalar(0);
+              }
+            },
+            [...inputs, ...extras, ...flatHeadVars],
+            undefined,
+            true,
+          );
+          if (failure !== null) return null;
+          const grads = inner.grads;
+          const hs = inputs.map((zi, i) => grads[i] ?? tf.zerosLike(zi));
+          // Kept: f's own tidy closes before the backbone's backward pass reads them through `link`.
+          const extraGrads = extras.map((e, j) => tf.keep(grads[K + j] ?? tf.zerosLike(e)));
+          extraGradsKept.push(...extraGrads);
+          const headGrads: tf.NamedTensorMap = {};
+          flatHeadVars.forEach((v, j) => {
+            const g = grads[K + extras.length + j];
+            if (g) headGrads[v.name] = keep(g);
+          });
+
+          let taskGrads: tf.Tensor[];
+          let hRows: tf.Tensor2D[] | null = null;
+          if (matrices) {
+            const layout = layoutHolder.layout!;
+            hRows = hs as tf.Tensor2D[];
+            taskGrads = rotateRowsBack(hRows, matrices, layout).map((g) => fromRows(g, layout));
+          } else {
+            taskGrads = hs;
+          }
+          return { losses, normalizedLosses, extraGrads, headGrads, taskGrads, hRows };
+        });
+        if (headPart === null) return tf.scalar(0);
+        const { losses, normalizedLosses, extraGrads, headGrads, taskGrads, hRows } = headPart;
 
         let bbLoss: tf.Scalar | null = null;
         let bbTerm: tf.Scalar | null = null;
@@ -503,7 +513,9 @@ export class MultitaskModel {
           }
         }
 
-        const combined = this.combiner.combine({ taskGrads, losses, normalizedLosses, step });
+        const combined = offTape(() =>
+          this.combiner.combine({ taskGrads, losses, normalizedLosses, step }),
+        );
         linkGrads = [combined.repGrad, ...extraGrads];
         const linked = link(z, ...extras) as tf.Scalar;
         const y = bbTerm ? (tf.add(linked, bbTerm) as tf.Scalar) : linked;

@@ -57,6 +57,33 @@ describe.each(Object.keys(methods) as Array<keyof typeof methods>)('%s', (method
     p.dispose();
   });
 
+  it("records only the backbone and the backbone loss on the backbone's gradient tape", () => {
+    // The heads, their gradients, the rotations and the combiner feed the backbone's gradient but
+    // are not differentiated through: recorded there, every kernel input would be copied and held
+    // until the backbone's gradient returned. (Reads tfjs-core's tape, as offTape does.)
+    const p = problem({ seed: 3, k: 3 });
+    const model = build(method, p);
+    const state = (tf.engine() as unknown as { state: { activeTape: { kernelName: string }[] } })
+      .state;
+    let tape: { kernelName: string }[] = [];
+    const backbone = p.backbone.apply;
+    p.backbone.apply = (x, o) => {
+      tape = state.activeTape;
+      return backbone(x, o);
+    };
+    model.computeGradients(p.x, p.lossFn, { backboneLoss: (z) => tf.mean(tf.abs(z)) }).dispose();
+    // The backbone (two dense layers), the backbone loss, and the node through which the combined
+    // gradient enters (a custom gradient, named after the scope it runs in), added to the loss.
+    expect(tape.map((n) => n.kernelName).filter((k) => !k.endsWith('__op'))).toEqual([
+      ...['BatchMatMul', 'Add', 'Relu', 'BatchMatMul', 'Add'],
+      ...['Abs', 'Mean'],
+      'forward',
+      'Add',
+    ]);
+    model.dispose();
+    p.dispose();
+  });
+
   it('trains with a single Adam for the model and the rotations', async () => {
     const p = problem({ seed: 9 });
     const model = build(method, p);
