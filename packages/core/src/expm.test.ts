@@ -67,6 +67,26 @@ function maxRelErr(mine: ArrayLike<number>, ref: ArrayLike<number>): number {
 }
 const t2 = (a: M, n: number) => tf.tensor2d(Float32Array.from(a), [n, n]);
 
+/** The Fréchet derivative of the float64 expm in direction e, by central differences. */
+const fd64 = (a: M, e: M, n: number): M => {
+  const h = 1e-6;
+  const p = expm64(
+    a.map((v, i) => v + h * e[i]!),
+    n,
+  );
+  const m = expm64(
+    a.map((v, i) => v - h * e[i]!),
+    n,
+  );
+  return p.map((v, i) => (v - m[i]!) / (2 * h));
+};
+
+function frobenius(a: M): number {
+  let sum = 0;
+  for (const v of a) sum += v * v;
+  return Math.sqrt(sum);
+}
+
 describe('expmPlan', () => {
   it('covers the norm it is asked for, with few products', () => {
     for (const bound of [0, 1e-6, 0.01, 0.3, 1, 4, 37, 1e4]) {
@@ -172,22 +192,8 @@ describe('expm', () => {
     const a = skew(randomMatrix(n, 0.3, 11), n);
     const e = randomMatrix(n, 1, 12);
     const want = expm64(a, n);
-    const h = 1e-6;
-    const fd = expm64(
-      a.map((v, i) => v + h * e[i]!),
-      n,
-    ).map(
-      (v, i) =>
-        (v -
-          expm64(
-            a.map((u, j) => u - h * e[j]!),
-            n,
-          )[i]!) /
-        (2 * h),
-    );
-    let frob = 0;
-    for (const v of a) frob += v * v;
-    frob = Math.sqrt(frob);
+    const fd = fd64(a, e, n);
+    const frob = frobenius(a);
     const at = t2(a, n);
     const et = t2(e, n);
     for (let degree = 1; degree <= 24; degree++)
@@ -213,9 +219,7 @@ describe('expm', () => {
   it('bounds ‖A‖₂ of a skew matrix from its powers, far below ‖A‖_F at n = 64', async () => {
     const n = 64;
     const a = skew(randomMatrix(n, 0.05, 13), n);
-    let frob = 0;
-    for (const v of a) frob += v * v;
-    frob = Math.sqrt(frob);
+    const frob = frobenius(a);
     // ‖A‖₂ by power iteration on AᵀA = −A² (float64).
     let v: M = Float64Array.from(randomMatrix(n, 1, 14).slice(0, n));
     let sigma = 0;
@@ -253,19 +257,6 @@ describe('expm', () => {
 });
 
 describe('expmFrechet (the exact derivative of expm)', () => {
-  const fd64 = (a: M, e: M, n: number): M => {
-    const h = 1e-6;
-    const p = expm64(
-      a.map((v, i) => v + h * e[i]!),
-      n,
-    );
-    const m = expm64(
-      a.map((v, i) => v - h * e[i]!),
-      n,
-    );
-    return p.map((v, i) => (v - m[i]!) / (2 * h));
-  };
-
   it('matches central finite differences of a float64 expm', async () => {
     const n = 6;
     for (const [scale, seed] of [
