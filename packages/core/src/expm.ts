@@ -349,9 +349,9 @@ export function disposeExpmState(state: ExpmState, keepValue = false): void {
 /** Options of {@link expm}. */
 export interface ExpmOptions {
   /**
-   * An upper bound on the 2-norm of every matrix in `a` (its Frobenius norm is one). With it the number of products
-   * is fixed on the host ({@link expmPlan}); without it the scaling is chosen on the device and
-   * {@link MAX_SQUARINGS} masked squarings run. Default: none.
+   * An upper bound on the 2-norm of every matrix in `a` (its Frobenius norm is one). With it
+   * the number of products is fixed on the host ({@link expmPlan}); without it the scaling is
+   * chosen on the device and {@link MAX_SQUARINGS} masked squarings run. Default: none.
    */
   normBound?: number;
 }

@@ -476,7 +476,8 @@ export class MultitaskModel {
           if (failure !== null) return null;
           const grads = inner.grads;
           const hs = inputs.map((zi, i) => grads[i] ?? tf.zerosLike(zi));
-          // Kept: f's own tidy closes before the backbone's backward pass reads them through `link`.
+          // Kept: f's own tidy closes before the backbone's backward pass reads them through
+          // `link`.
           const extraGrads = extras.map((e, j) => tf.keep(grads[K + j] ?? tf.zerosLike(e)));
           extraGradsKept.push(...extraGrads);
           const headGrads: tf.NamedTensorMap = {};
@@ -671,7 +672,10 @@ export class MultitaskModel {
     const rotatedRef = rotateRowsAll(refRows, rotation.matrices, layout);
     const diffs = rotatedRef.map((rr, i) => tf.sub(rr, hRows[i]!));
     const c = this.config.rotation!.postShape.length === 0 ? 1 : 1 / layout.batch;
-    const losses = diffs.map((d) => tf.mul(tf.sum(tf.square(d)), c) as tf.Scalar);
+    // The rotation losses themselves are only reported (details); their gradient needs D_i alone.
+    const losses = wantDetails
+      ? diffs.map((d) => tf.mul(tf.sum(tf.square(d)), c) as tf.Scalar)
+      : [];
     // G_iᵀ = 2c · rᵀ D_i over the first n columns, per chunk: a 2-D product [n, B·P] × [B·P, n]
     // per task, or one [n, B·P] × [B·P, k·n] for a batched chunk (no split, no [K·n]-wide
     // transpose). Then ∂ρ/∂W = strictLower(Lᵀ − L) with L = Lexp(A, Gᵀ B)   (FORMAT.md §2:

@@ -32,8 +32,8 @@ export interface RotationOptions extends LossTrackingOptions {
   /** Seed of the `'random'` initialisation. Default: a random seed. */
   seed?: number;
   /**
-   * An upper bound on ‖A_i‖₂ (the Frobenius norm is one) that fixes the matrix exponential's cost. Default: none (the bound
-   * is tracked from norms read back asynchronously, at least 4).
+   * An upper bound on ‖A_i‖₂ (the Frobenius norm is one) that fixes the matrix exponential's
+   * cost. Default: none (the bound is tracked from norms read back asynchronously, at least 4).
    */
   expmMaxNorm?: number;
 }

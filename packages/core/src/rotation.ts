@@ -167,9 +167,10 @@ export class RotationGroup {
    * loop that never awaits never resolves one), so the plan covers twice the last norm and at
    * least `minCoverage` (4: 7 products where 4 would do near A = 0). Once two have, the loop
    * awaits and the estimate lags by about a step, so the plan covers 1.25 times the last norm
-   * plus four times the largest change seen between two reads, down to `minCoverage / 16` (0.25). A jump larger than that margin still
-   * triggers the overflow warning below, and the plan after it covers the new norm. (The norms
-   * are themselves upper bounds, `‖A^q‖_F^{1/q}` ≥ ‖A‖₂, see {@link expmNormBound}.)
+   * plus four times the largest change seen between two reads, down to `minCoverage / 16`
+   * (0.25). A jump larger than that margin still triggers the overflow warning below, and the
+   * plan after it covers the new norm. (The norms are themselves upper bounds,
+   * `‖A^q‖_F^{1/q}` ≥ ‖A‖₂, see {@link expmNormBound}.)
    */
   plan(): ExpmPlan {
     if (this.pinnedPlan) return this.pinnedPlan;
