@@ -381,6 +381,8 @@ export class MultitaskModel {
         backboneLoss: tf.Scalar | null;
         headGrads: tf.NamedTensorMap;
         hRows: tf.Tensor2D[] | null;
+        /** The task gradients rotated back, in rows form (`g_i = R_iᵀ h_i`). */
+        gRows: tf.Tensor2D[] | null;
         taskGrads: tf.Tensor[];
         repGrad: tf.Tensor;
         combinerGrads: tf.NamedTensorMap;
@@ -488,17 +490,20 @@ export class MultitaskModel {
 
           let taskGrads: tf.Tensor[];
           let hRows: tf.Tensor2D[] | null = null;
+          let gRows: tf.Tensor2D[] | null = null;
           if (matrices) {
             const layout = layoutHolder.layout!;
             hRows = hs as tf.Tensor2D[];
-            taskGrads = rotateRowsBack(hRows, matrices, layout).map((g) => fromRows(g, layout));
+            gRows = rotateRowsBack(hRows, matrices, layout);
+            taskGrads = gRows.map((g) => fromRows(g, layout));
           } else {
             taskGrads = hs;
           }
-          return { losses, normalizedLosses, extraGrads, headGrads, taskGrads, hRows };
+          return { losses, normalizedLosses, extraGrads, headGrads, taskGrads, hRows, gRows };
         });
         if (headPart === null) return tf.scalar(0);
-        const { losses, normalizedLosses, extraGrads, headGrads, taskGrads, hRows } = headPart;
+        const { losses, normalizedLosses, extraGrads, headGrads, taskGrads, hRows, gRows } =
+          headPart;
 
         let bbLoss: tf.Scalar | null = null;
         let bbTerm: tf.Scalar | null = null;
@@ -528,6 +533,7 @@ export class MultitaskModel {
           backboneLoss: bbLoss ? keep(bbLoss) : null,
           headGrads,
           hRows: hRows ? hRows.map(keep) : null,
+          gRows: gRows ? gRows.map(keep) : null,
           taskGrads: taskGrads.map(keep),
           repGrad: keep(combined.repGrad),
           combinerGrads: Object.fromEntries(
@@ -572,6 +578,7 @@ export class MultitaskModel {
       const bbLoss = adopt(c.backboneLoss);
       for (const [k, v] of Object.entries(c.headGrads)) modelGrads[k] = adopt(v);
       const hRows = c.hRows ? c.hRows.map(adopt) : null;
+      const gRows = c.gRows ? c.gRows.map(adopt) : null;
       const taskGrads = c.taskGrads.map(adopt);
       const repGrad = adopt(c.repGrad);
       const rotogradGrads: tf.NamedTensorMap = {};
@@ -592,11 +599,11 @@ export class MultitaskModel {
         losses: tf.Scalar[];
         lossGrads: tf.Tensor2D[];
       } | null = null;
-      if (matrices && rotValue && hRows) {
+      if (matrices && rotValue && gRows) {
         const layout = layoutHolder.layout!;
         rotation = this.rotationGradients(
           taskGrads,
-          hRows,
+          gRows,
           rotValue,
           layout,
           rotogradGrads,
@@ -651,10 +658,18 @@ export class MultitaskModel {
   /**
    * Rotation losses and the exact gradients of the W_i (FORMAT.md §4.5 and §2), written into
    * `grads`. Uses the expm intermediates of the forward pass.
+   *
+   * With R_i orthogonal, `D_i = rotate(R_i, r) − h_i = R_i (r − g_i)` (rows: `(r − g_i) R_iᵀ`, and
+   * `g_i = h_i` beyond the first n components), where `g_i = R_iᵀ h_i` is the task gradient the
+   * heads' backward pass already rotated back. So ρ_i = c‖r − g_i‖², and with `T_i = 2c·rᵀ(r − g_i)`
+   * (first n columns; `R_iᵀ G_i = T_iᵀ`): `G_i = R_i T_iᵀ`, and the gradient of W_i is
+   * `strictLower(Ψ*(K_i))` with `K_i = T_iᵀ − T_i` and `Ψ*(K) = ∫₀¹ e^{sA} K e^{−sA} ds
+   * = Lexp(A, K e^{−A})` (FORMAT.md's `Ĝ − Ĝᵀ`). No rotation of r, one `[n, B·P] × [B·P, n]`
+   * correlation per task.
    */
   private rotationGradients(
     taskGrads: tf.Tensor[],
-    hRows: tf.Tensor2D[],
+    gRows: tf.Tensor2D[],
     rotation: RotationForward,
     layout: RotationLayout,
     grads: tf.NamedTensorMap,
@@ -668,42 +683,43 @@ export class MultitaskModel {
     const ratios = taskGrads.map((g) => stableDivide(mu, tf.sqrt(tf.sum(tf.square(g)))));
     const reference = tf.div(sumAll(taskGrads.map((g, i) => tf.mul(g, ratios[i]!))), K);
     const refRows = toRows(reference, layout);
-    // D_i = rotate(R_i, r) − h_i
-    const rotatedRef = rotateRowsAll(refRows, rotation.matrices, layout);
-    const diffs = rotatedRef.map((rr, i) => tf.sub(rr, hRows[i]!));
+    // R_iᵀ D_i = r − g_i
+    const diffs = gRows.map((g) => tf.sub(refRows, g));
     const c = this.config.rotation!.postShape.length === 0 ? 1 : 1 / layout.batch;
     // The rotation losses themselves are only reported (details); their gradient needs D_i alone.
     const losses = wantDetails
       ? diffs.map((d) => tf.mul(tf.sum(tf.square(d)), c) as tf.Scalar)
       : [];
-    // G_iᵀ = 2c · rᵀ D_i over the first n columns, per chunk: a 2-D product [n, B·P] × [B·P, n]
-    // per task, or one [n, B·P] × [B·P, k·n] for a batched chunk (no split, no [K·n]-wide
-    // transpose). Then ∂ρ/∂W = strictLower(Lᵀ − L) with L = Lexp(A, Gᵀ B)   (FORMAT.md §2:
-    // Ĝ = Lexp(Aᵀ, BᵀG) = Lᵀ), chunk by chunk as the exponentials were computed.
+    // T_i = 2c · rᵀ (r − g_i) over the first n columns, per chunk: a 2-D product
+    // [n, B·P] × [B·P, n] per task, or one [n, B·P] × [B·P, k·n] for a batched chunk.
     const dHeads = diffs.map((d) => (layout.s === n ? d : tf.slice(d, [0, 0], [-1, n])));
     const rHead = layout.s === n ? refRows : tf.slice(refRows, [0, 0], [-1, n]);
     const rT = tf.mul(tf.transpose(rHead), 2 * c);
-    const gTs: tf.Tensor[] = [];
+    const lossGrads: tf.Tensor2D[] = [];
     const dW: tf.Tensor[] = [];
     let i = 0;
     rotation.matrices.forEach((chunk, j) => {
-      let gT: tf.Tensor;
+      let t: tf.Tensor;
       if (chunk.rank === 2) {
-        gT = tf.matMul(rT, dHeads[i]!);
-        gTs.push(gT);
+        t = tf.matMul(rT, dHeads[i]!);
         i += 1;
       } else {
         const k = chunk.shape[0]!;
         const wide = tf.matMul(rT, tf.concat(dHeads.slice(i, i + k), 1)); // [n, k·n]
-        gT = tf.transpose(tf.reshape(wide, [n, k, n]), [1, 0, 2]); // [k, n, n]: G_iᵀ
-        if (wantDetails) gTs.push(...tf.unstack(gT));
+        t = tf.transpose(tf.reshape(wide, [n, k, n]), [1, 0, 2]); // [k, n, n]
         i += k;
       }
-      const l = expmFrechet(rotation.expm[j]!, matMul(gT, rotation.bases[j]!));
-      const d = strictLower(tf.sub(transposeMatrices(l), l));
+      const tT = transposeMatrices(t);
+      if (wantDetails) {
+        const g = matMul(chunk, tT); // G_i = R_i T_iᵀ
+        lossGrads.push(...((chunk.rank === 2 ? [g] : tf.unstack(g)) as tf.Tensor2D[]));
+      }
+      const state = rotation.expm[j]!;
+      const skew = tf.sub(tT, t); // K_i
+      const psi = expmFrechet(state, matMul(skew, transposeMatrices(state.value)));
+      const d = strictLower(psi);
       dW.push(...(chunk.rank === 2 ? [d] : tf.unstack(d)));
     });
-    const lossGrads = wantDetails ? gTs.map((t) => tf.transpose(t) as tf.Tensor2D) : [];
     this.rotations.forEach((r, t) => {
       grads[r.weight.name] = dW[t]!;
     });
