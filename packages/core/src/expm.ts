@@ -193,10 +193,11 @@ function combineBlocks(terms: tf.Tensor[], first: number, scheme: Scheme, m: num
   const coefficients: number[] = [];
   for (let j = 0; j < blocks; j++)
     for (let i = first; i < p; i++) coefficients.push(taylorCoefficient(j * p + i, m));
-  const stacked = tf.concat(terms.map((t) => tf.reshape(t, [1, -1])));
+  // Stack/unstack rather than a reshape per term and per block: the same data, fewer kernel calls.
+  const stacked = tf.reshape(tf.stack(terms), [terms.length, -1]);
   const combined = tf.matMul(tf.tensor2d(coefficients, [blocks, terms.length]), stacked);
-  const rows = blocks === 1 ? [combined] : tf.split(combined, blocks);
-  return rows.map((r) => tf.reshape(r, shape));
+  if (blocks === 1) return [tf.reshape(combined, shape)];
+  return tf.unstack(tf.reshape(combined, [blocks, ...shape]));
 }
 
 /**
