@@ -380,6 +380,7 @@ export class MultitaskModel {
         losses: tf.Scalar[];
         backboneLoss: tf.Scalar | null;
         headGrads: tf.NamedTensorMap;
+        /** `h_i` in rows form, carried only for `details`. */
         hRows: tf.Tensor2D[] | null;
         /** The task gradients rotated back, in rows form (`g_i = R_iᵀ h_i`). */
         gRows: tf.Tensor2D[] | null;
@@ -532,7 +533,7 @@ export class MultitaskModel {
           losses,
           backboneLoss: bbLoss ? keep(bbLoss) : null,
           headGrads,
-          hRows: hRows ? hRows.map(keep) : null,
+          hRows: hRows && wantDetails ? hRows.map(keep) : null,
           gRows: gRows ? gRows.map(keep) : null,
           taskGrads: taskGrads.map(keep),
           repGrad: keep(combined.repGrad),

@@ -126,14 +126,12 @@ export interface RotationForward {
   readonly matrices: tf.Tensor[];
   /** expm(A) of each chunk, with the intermediates of its Fréchet derivative. */
   readonly expm: ExpmState[];
-  /** B_i, chunked like `matrices`. */
-  readonly bases: tf.Tensor[];
   /** Upper bounds on ‖A_i‖₂ (`‖A_i^q‖_F^{1/q}`, see {@link expmNormBound}), `[K]`. */
   readonly norms: tf.Tensor1D;
 }
 
 function forwardTensors(f: RotationForward): tf.Tensor[] {
-  return [...f.matrices, ...f.bases, f.norms, ...f.expm.flatMap(expmStateTensors)];
+  return [...f.matrices, f.norms, ...f.expm.flatMap(expmStateTensors)];
 }
 
 /**
@@ -198,17 +196,18 @@ export class RotationGroup {
           if (batchStrategy() === 'loop') {
             const as = this.rotations.map((r) => skewFromLower(r.weight));
             const expm = as.map((a) => expmForward(a, plan));
-            const bases = this.rotations.map((r) => r.base.clone());
-            const matrices = expm.map((e, i) => tf.matMul(bases[i]!, e.value as tf.Tensor2D));
+            const matrices = expm.map((e, i) =>
+              tf.matMul(this.rotations[i]!.base, e.value as tf.Tensor2D),
+            );
             const norms = tf.stack(expm.map(expmNormBound)) as tf.Tensor1D;
-            return { matrices, expm, bases, norms };
+            return { matrices, expm, norms };
           }
           const w = tf.stack(this.rotations.map((r) => r.weight)) as tf.Tensor3D;
           const b = tf.stack(this.rotations.map((r) => r.base)) as tf.Tensor3D;
           const a = skewFromLower(w);
           const e = expmForward(a, plan);
           const norms = expmNormBound(e) as tf.Tensor1D;
-          return { matrices: [matMul(b, e.value)], expm: [e], bases: [b], norms };
+          return { matrices: [matMul(b, e.value)], expm: [e], norms };
         });
         this.watchNorms(value.norms, plan);
         return value;

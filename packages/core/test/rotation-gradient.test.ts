@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Module } from '../src/index';
-import { expmFrechetAt, RotoGrad, rotate, setBatchStrategy } from '../src/index';
+import {
+  expmFrechetAt,
+  RotoGrad,
+  rotate,
+  rotationLayout,
+  setBatchStrategy,
+  toRows,
+} from '../src/index';
 import { skewFromLower, strictLower, transposeMatrices } from '../src/skew';
 import { dense } from './helpers';
-
-/** `x` of shape `[B, S·P]` read as `[B, S, P]` and laid out as rows `[B·P, S]` (FORMAT.md §3). */
-function rows(x: tf.Tensor, s: number, p: number): tf.Tensor2D {
-  const b = x.shape[0]!;
-  return tf.reshape(tf.transpose(tf.reshape(x, [b, s, p]), [0, 2, 1]), [b * p, s]);
-}
 
 /**
  * FORMAT.md §2 and §4.5 written out literally, independently of the model's shortcuts:
@@ -21,10 +22,12 @@ function literalRotationGradient(
   base: tf.Tensor2D,
   r: tf.Tensor,
   h: tf.Tensor,
-  shape: { s: number; p: number; n: number; c: number },
+  postShape: number[],
+  c: number,
 ) {
   return tf.tidy(() => {
-    const { s, p, n, c } = shape;
+    const n = w.shape[0];
+    const layout = rotationLayout(r.shape, n, postShape);
     const a = skewFromLower(w);
     // R = B·expm(A) through a separate path: the plain power series, 40 terms.
     let term: tf.Tensor = tf.eye(n);
@@ -34,12 +37,10 @@ function literalRotationGradient(
       e = tf.add(e, term);
     }
     const R = tf.matMul(base, e) as tf.Tensor2D;
-    const postShape = p === 1 ? [] : [p];
-    const rotated = rotate(R, tf.reshape(r, [r.shape[0]!, s, ...postShape]), postShape);
-    const d = tf.sub(rows(tf.reshape(rotated, [r.shape[0]!, -1]), s, p), rows(h, s, p));
+    const d = tf.sub(toRows(rotate(R, r, postShape), layout), toRows(h, layout));
     const loss = tf.mul(tf.sum(tf.square(d)), c);
     const g = tf.mul(
-      tf.matMul(tf.slice(d, [0, 0], [-1, n]), tf.slice(rows(r, s, p), [0, 0], [-1, n]), true),
+      tf.matMul(tf.slice(d, [0, 0], [-1, n]), tf.slice(toRows(r, layout), [0, 0], [-1, n]), true),
       2 * c,
     ) as tf.Tensor2D;
     const gHat = expmFrechetAt(transposeMatrices(a), tf.matMul(base, g, true));
@@ -112,14 +113,13 @@ describe('rotation losses and gradients', () => {
         const c = p === 1 ? 1 : 1 / batch;
         for (let i = 0; i < K; i++) {
           const rot = model.rotations[i]!;
-          const lit = tf.tidy(() =>
-            literalRotationGradient(
-              rot.weight,
-              rot.base,
-              tf.reshape(det.rotationReference!, [batch, rep]),
-              tf.reshape(det.rotatedTaskGrads![i]!, [batch, rep]),
-              { s, p, n, c },
-            ),
+          const lit = literalRotationGradient(
+            rot.weight,
+            rot.base,
+            det.rotationReference!,
+            det.rotatedTaskGrads![i]!,
+            postShape,
+            c,
           );
           await expectClose(det.rotationLosses![i]!, lit.loss, 1e-5);
           await expectClose(det.rotationLossGrads![i]!, lit.g, 1e-5);
