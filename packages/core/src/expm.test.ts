@@ -10,6 +10,7 @@ import {
   expmPlan,
   expmPlanCoverage,
   expmPlanProducts,
+  expmProgram,
 } from './expm';
 import { normalGenerator } from './haar';
 
@@ -81,6 +82,22 @@ const fd64 = (a: M, e: M, n: number): M => {
   return p.map((v, i) => (v - m[i]!) / (2 * h));
 };
 
+/** ‖A‖₂ by power iteration on AᵀA (float64). */
+function spectralNorm(a: M, n: number): number {
+  let v: M = Float64Array.from(randomMatrix(n, 1, 14).slice(0, n));
+  let sigma = 0;
+  for (let it = 0; it < 500; it++) {
+    const w = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w[i]! += a[i * n + j]! * v[j]!;
+    const u = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) u[i]! += a[j * n + i]! * w[j]!;
+    const norm = Math.hypot(...u);
+    sigma = Math.sqrt(norm / Math.hypot(...v));
+    v = u.map((x) => x / norm);
+  }
+  return sigma;
+}
+
 function frobenius(a: M): number {
   let sum = 0;
   for (const v of a) sum += v * v;
@@ -96,15 +113,71 @@ describe('expmPlan', () => {
     }
     expect(expmPlan(0)).toEqual({ degree: 1, squarings: 0 });
   });
-  it('counts Paterson–Stockmeyer products: degree 8 in 4, not Horner’s 7', () => {
-    expect(expmPlanProducts({ degree: 8, squarings: 0 })).toBe(4); // X², X³, 2 Horner steps
-    expect(expmPlanProducts({ degree: 8, squarings: 3 })).toBe(7);
+  it('counts products: degree 8 in 3, 12 in 4, 18 in 5; Paterson–Stockmeyer for the others', () => {
+    expect(expmPlanProducts({ degree: 8, squarings: 0 })).toBe(3); // X², A4, A8
+    expect(expmPlanProducts({ degree: 8, squarings: 3 })).toBe(6);
+    expect(expmPlanProducts({ degree: 12, squarings: 0 })).toBe(4); // X², X³, B4², (B2 + A6)·A6
+    expect(expmPlanProducts({ degree: 18, squarings: 0 })).toBe(5); // X², X³, X⁶, B1·B5, last
     expect(expmPlanProducts({ degree: 2, squarings: 0 })).toBe(1); // X² only
     expect(expmPlanProducts({ degree: 15, squarings: 0 })).toBe(6); // X²…X⁴, 3 Horner steps
-    // The plans for float32 near the bench's norms.
-    expect(expmPlan(1)).toEqual({ degree: 11, squarings: 0 });
-    expect(expmPlanProducts(expmPlan(1))).toBe(5);
-    expect(expmPlanProducts(expmPlan(16))).toBeLessThanOrEqual(9);
+    expect(expmPlanProducts({ degree: 20, squarings: 0 })).toBe(8); // X²…X⁵, 4 Horner steps
+    // The plans for float32 near the bench's norms (‖A‖₂ ≈ 2, planned with a margin to ≈ 3).
+    expect(expmPlan(1)).toEqual({ degree: 12, squarings: 0 });
+    expect(expmPlanProducts(expmPlan(1))).toBe(4);
+    expect(expmPlan(2.8)).toEqual({ degree: 12, squarings: 1 });
+    // Degree 18 is charged half a product for its rounding: it wins only where it saves one.
+    expect(expmPlan(2.82)).toEqual({ degree: 18, squarings: 0 });
+    expect(expmPlan(3.2)).toEqual({ degree: 12, squarings: 2 });
+    expect(expmPlanProducts(expmPlan(16))).toBe(8);
+    // Skew-symmetric matrices (‖e^A‖₂ = 1) get the same accuracy from cheaper plans.
+    expect(expmPlan(3, { skew: true })).toEqual({ degree: 12, squarings: 1 });
+    expect(expmPlan(3.2, { skew: true })).toEqual({ degree: 18, squarings: 0 });
+    expect(expmPlanCoverage({ degree: 12, squarings: 1 }, { skew: true })).toBeCloseTo(3.124, 3);
+    expect(expmPlanCoverage({ degree: 12, squarings: 1 })).toBeCloseTo(2.807, 3);
+  });
+
+  it('runs programs that are exactly the Taylor polynomials (expanded in float64)', () => {
+    // Each program evaluated on polynomials in x (coefficient arrays) instead of matrices.
+    const mul = (a: number[], b: number[]) => {
+      const c = new Array<number>(a.length + b.length - 1).fill(0);
+      a.forEach((u, i) => {
+        b.forEach((v, j) => {
+          c[i + j]! += u * v;
+        });
+      });
+      return c;
+    };
+    for (let degree = 1; degree <= 24; degree++) {
+      const program = expmProgram(degree);
+      const values: number[][] = [[0, 1]];
+      for (const step of program.steps) {
+        if ('product' in step) {
+          values.push(mul(values[step.product[0]]!, values[step.product[1]]!));
+          continue;
+        }
+        const sum = [step.identity];
+        for (const [index, coefficient] of step.terms)
+          values[index]!.forEach((v, k) => {
+            sum[k] = (sum[k] ?? 0) + coefficient * v;
+          });
+        values.push(sum);
+      }
+      const d = values[values.length - 1]!;
+      let factorial = 1;
+      for (let k = 0; k < Math.max(d.length, degree + 1); k++) {
+        if (k > 0) factorial *= k;
+        const want = k === 0 || k > degree ? 0 : 1 / factorial;
+        // e^x − 1 to 1e-12 relative (the constants carry 21 digits), nothing beyond the degree.
+        expect(Math.abs((d[k] ?? 0) - want), `degree ${degree}, x^${k}`).toBeLessThanOrEqual(
+          1e-12 / factorial,
+        );
+      }
+      expect(program.products).toBe(program.steps.filter((s) => 'product' in s).length);
+      const power = values[program.power.index]!;
+      expect(power.map((v, k) => (k === program.power.exponent ? v - 1 : v))).toEqual(
+        power.map(() => 0),
+      );
+    }
   });
 
   it('rejects a negative or non-finite bound', () => {
@@ -216,22 +289,35 @@ describe('expm', () => {
     tf.dispose([at, et]);
   });
 
+  it('is accurate for skew matrices at the edge of every skew plan’s coverage', async () => {
+    const n = 24;
+    const base = skew(randomMatrix(n, 1, 15), n);
+    const sigma = spectralNorm(base, n);
+    const e = randomMatrix(n, 1, 16);
+    const et = t2(e, n);
+    for (let degree = 1; degree <= 24; degree++)
+      for (let squarings = 0; squarings <= 1; squarings++) {
+        const plan = { degree, squarings };
+        const nu = expmPlanCoverage(plan, { skew: true });
+        if (nu < 0.05 || nu > 8) continue;
+        const a = base.map((v) => (v * nu) / sigma);
+        const at = t2(a, n);
+        const state = expmForward(at, plan);
+        const l = expmFrechet(state, et);
+        const label = `degree ${degree}, s ${squarings}, ‖A‖₂ = ${nu.toFixed(3)}`;
+        expect(maxRelErr(await state.value.data(), expm64(a, n)), label).toBeLessThan(3e-6);
+        expect(maxRelErr(await l.data(), fd64(a, e, n)), label).toBeLessThan(2e-5);
+        disposeExpmState(state);
+        tf.dispose([at, l]);
+      }
+    et.dispose();
+  });
+
   it('bounds ‖A‖₂ of a skew matrix from its powers, far below ‖A‖_F at n = 64', async () => {
     const n = 64;
     const a = skew(randomMatrix(n, 0.05, 13), n);
     const frob = frobenius(a);
-    // ‖A‖₂ by power iteration on AᵀA = −A² (float64).
-    let v: M = Float64Array.from(randomMatrix(n, 1, 14).slice(0, n));
-    let sigma = 0;
-    for (let it = 0; it < 500; it++) {
-      const w = new Float64Array(n);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w[i]! += a[i * n + j]! * v[j]!;
-      const u = new Float64Array(n);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) u[i]! += a[j * n + i]! * w[j]!;
-      const norm = Math.hypot(...u);
-      sigma = Math.sqrt(norm / Math.hypot(...v));
-      v = u.map((x) => x / norm);
-    }
+    const sigma = spectralNorm(a, n);
     const at = t2(a, n);
     for (const plan of [
       expmPlan(frob),
@@ -240,7 +326,7 @@ describe('expm', () => {
     ]) {
       const state = expmForward(at, plan);
       const bound = (await expmNormBound(state).data())[0]!;
-      const q = state.powers.length + 1;
+      const q = expmProgram(plan.degree).power.exponent;
       expect(bound, `plan ${JSON.stringify(plan)}`).toBeGreaterThanOrEqual(sigma * (1 - 1e-5));
       expect(bound).toBeLessThanOrEqual(sigma * n ** (1 / (2 * q)) * (1 + 1e-5));
       expect(bound).toBeLessThan(frob / 2);

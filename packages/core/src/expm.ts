@@ -31,24 +31,27 @@ function taylorRemainder(m: number, nu: number): number {
 }
 
 /**
- * THETA[m]: the largest norm ν for which the degree-m Taylor remainder is at most one float32
- * unit roundoff (relative to ‖e^X‖ ≥ e^{-ν}; for the skew-symmetric matrices RotoGrad uses,
- * ‖e^X‖₂ = 1). Found by bisection once at load time.
+ * `θ[m]`: the largest norm ν for which the degree-m Taylor remainder is at most one float32
+ * unit roundoff relative to `e^X`. For a general X that is relative to `‖e^X‖ ≥ e^{−ν}`; for
+ * a skew-symmetric X (every rotation's), `‖e^X‖₂ = 1` and the bound is simply the roundoff,
+ * which allows about 15% larger norms (degree 12: 1.56 instead of 1.19). Bisection at load time.
  */
-const THETA: readonly number[] = (() => {
+function thetas(skew: boolean): readonly number[] {
   const out = [0];
   for (let m = 1; m <= MAX_DEGREE; m++) {
     let lo = 0;
     let hi = m + 1;
     for (let i = 0; i < 200; i++) {
       const mid = (lo + hi) / 2;
-      if (taylorRemainder(m, mid) <= UNIT_ROUNDOFF * Math.exp(-mid)) lo = mid;
+      if (taylorRemainder(m, mid) <= UNIT_ROUNDOFF * (skew ? 1 : Math.exp(-mid))) lo = mid;
       else hi = mid;
     }
     out.push(lo);
   }
   return out;
-})();
+}
+const THETA = thetas(false);
+const THETA_SKEW = thetas(true);
 
 /**
  * How Paterson–Stockmeyer evaluates `D = Σ_{k=1}^{m} X^k / k!` (the Taylor polynomial minus I):
@@ -74,29 +77,318 @@ function schemeFor(m: number, p: number): Scheme {
  * The cheapest Paterson–Stockmeyer scheme for degree m (ties: the smaller block). Blocks of one
  * (plain Horner, `p = 1`) never win, so `p ≥ 2` and `Y = X^p` is always among the powers.
  */
-const SCHEMES: readonly Scheme[] = (() => {
-  const out: Scheme[] = [schemeFor(0, 2)];
-  for (let m = 1; m <= MAX_DEGREE; m++) {
-    let best = schemeFor(m, 2);
-    for (let p = 3; p <= m + 1; p++) {
-      const s = schemeFor(m, p);
-      if (s.products < best.products) best = s;
-    }
-    out.push(best);
+function cheapestScheme(m: number): Scheme {
+  let best = schemeFor(m, 2);
+  for (let p = 3; p <= m + 1; p++) {
+    const s = schemeFor(m, p);
+    if (s.products < best.products) best = s;
   }
-  return out;
-})();
+  return best;
+}
+
+/**
+ * One step of a straight-line program that evaluates `D = T(X) − I` for a Taylor polynomial T:
+ * a product of two earlier values, or a linear combination of earlier values and I. Value 0 is
+ * `X`; step i produces value i + 1; the last value is D.
+ */
+type Step =
+  | { readonly product: readonly [number, number] }
+  | {
+      readonly identity: number;
+      readonly terms: ReadonlyArray<readonly [index: number, coefficient: number]>;
+    };
+
+/**
+ * A program for the degree-`degree` Taylor polynomial of e^X: its steps, how many are products,
+ * and which value is the highest plain power `X^q` it forms (for {@link expmNormBound}).
+ */
+export interface ExpmProgram {
+  readonly degree: number;
+  readonly products: number;
+  /**
+   * Extra cost, in products, {@link expmPlan} charges for the program's rounding (0 but for
+   * degree 18, whose coefficients cancel more).
+   */
+  readonly penalty: number;
+  readonly steps: readonly Step[];
+  readonly power: { readonly index: number; readonly exponent: number };
+}
+
+function program(
+  degree: number,
+  steps: Step[],
+  power: { index: number; exponent: number },
+  penalty = 0,
+): ExpmProgram {
+  const products = steps.filter((s) => 'product' in s).length;
+  return { degree, steps, power, products, penalty };
+}
+
+/** The Paterson–Stockmeyer evaluation of {@link Scheme} as a program. */
+function patersonStockmeyer(m: number): ExpmProgram {
+  const { p, blocks, q } = cheapestScheme(m);
+  const steps: Step[] = [];
+  // X^i is value i − 1.
+  for (let i = 2; i <= q; i++) steps.push({ product: [i - 2, 0] });
+  const firstBlock = steps.length + 1;
+  for (let j = 0; j < blocks; j++) {
+    const terms: [number, number][] = [];
+    for (let i = 1; i < p; i++) terms.push([i - 1, taylorCoefficient(j * p + i, m)]);
+    steps.push({ identity: taylorCoefficient(j * p, m), terms });
+  }
+  let d = firstBlock + blocks - 1;
+  for (let j = blocks - 2; j >= 0; j--) {
+    steps.push({ product: [d, p - 1] });
+    steps.push({
+      identity: 0,
+      terms: [
+        [firstBlock + j, 1],
+        [steps.length, 1],
+      ],
+    });
+    d = steps.length;
+  }
+  return program(m, steps, { index: q - 1, exponent: q });
+}
+
+/**
+ * Degree 8 in 3 products (Bader, Blanes & Casas, 2019): `A4 = X²(x1 X + x2 X²)`,
+ * `A8 = (x3 X² + A4)(x4 I + x5 X + x6 X² + x7 A4)`, `T = I + X + y2 X² + A8`. The coefficients
+ * solve the matching conditions with x3 = 2/3 (`scripts/expm-coefficients.py`, to 50 digits);
+ * the test beside this file expands the program and checks it against 1/k!.
+ */
+const T8 = program(
+  8,
+  [
+    { product: [0, 0] }, // 1: X²
+    {
+      identity: 0,
+      terms: [
+        [0, 0.1083646567852278],
+        [1, 0.02709116419630695],
+      ],
+    }, // 2
+    { product: [1, 2] }, // 3: A4
+    {
+      identity: 0,
+      terms: [
+        [1, 2 / 3],
+        [3, 1],
+      ],
+    }, // 4
+    {
+      identity: 0.5467614579707241,
+      terms: [
+        [0, 0.16112557339541758],
+        [1, 0.014090917158378208],
+        [3, 0.033792797010870505],
+      ],
+    }, // 5
+    { product: [4, 5] }, // 6: A8
+    {
+      identity: 0,
+      terms: [
+        [0, 1],
+        [1, 0.13549236135285064],
+        [6, 1],
+      ],
+    }, // 7: D
+  ],
+  { index: 1, exponent: 2 },
+);
+
+/**
+ * Degree 12 in 4 products (the same paper's form): `A6 = B3 + B4²`, `T = B1 + (B2 + A6)·A6`,
+ * with `B_i` combinations of I, X, X², X³. Of the one-parameter family of solutions, the one with
+ * B2's X³ coefficient 1/20, the most accurate in float32 of a scan (`scripts/expm-coefficients.py`).
+ */
+const T12 = program(
+  12,
+  [
+    { product: [0, 0] }, // 1: X²
+    { product: [1, 0] }, // 2: X³
+    {
+      identity: 0,
+      terms: [
+        [0, 0.13181061013830184],
+        [1, 0.02027855540589259],
+        [2, 0.006759518468630863],
+      ],
+    }, // 3: B4
+    {
+      identity: 0,
+      terms: [
+        [0, 0.05596579136025359],
+        [1, 0.026793341291279978],
+        [2, -0.013348772068420757],
+      ],
+    }, // 4: B3
+    {
+      identity: 18.685828136857438,
+      terms: [
+        [0, 1.1973922902494332],
+        [1, 0.14523809523809525],
+        [2, 0.05],
+      ],
+    }, // 5: B2
+    {
+      identity: 0, // B1's 1, less the I of e^X − I
+      terms: [
+        [0, -0.045767158900919515],
+        [1, -0.39544921587434745],
+        [2, 0.2502499848165337],
+      ],
+    }, // 6: B1 − I
+    { product: [3, 3] }, // 7: B4²
+    {
+      identity: 0,
+      terms: [
+        [4, 1],
+        [7, 1],
+      ],
+    }, // 8: A6
+    {
+      identity: 0,
+      terms: [
+        [5, 1],
+        [8, 1],
+      ],
+    }, // 9: B2 + A6
+    { product: [9, 8] }, // 10
+    {
+      identity: 0,
+      terms: [
+        [6, 1],
+        [10, 1],
+      ],
+    }, // 11: D
+  ],
+  { index: 2, exponent: 3 },
+);
+
+/**
+ * Degree 18 in 5 products (the same paper's form): `A9 = B1·B5 + B4`, `T = B2 + (B3 + A9)·A9`,
+ * with `B_i` combinations of I, X, X², X³, X⁶ (B1 without X⁶); the best in float32 of the four
+ * real solutions with A9(0) = 0. Its last product carries `B3 ≈ −11 I`, so it rounds worse than
+ * the others: at n = 256, ‖X‖₂ = 3 and a spread spectrum its error is 3–4e-6 against 1e-6 for
+ * degree 12 with one squaring (same cost) and 5e-7 for Paterson–Stockmeyer with 7 products.
+ * {@link expmPlan} charges it half a product, so it wins only where it saves a whole one.
+ */
+const T18 = program(
+  18,
+  [
+    { product: [0, 0] }, // 1: X²
+    { product: [1, 0] }, // 2: X³
+    { product: [2, 2] }, // 3: X⁶
+    {
+      identity: 0,
+      terms: [
+        [0, 0.012576716386230051],
+        [1, 0.001006137310898404],
+        [2, 0.00011179303454426712],
+      ],
+    }, // 4: B1
+    {
+      identity: 0,
+      terms: [
+        [0, 4.257470031066597],
+        [1, 1.9532898219453894],
+        [3, 0.00011179303454426712],
+      ],
+    }, // 5: B5
+    {
+      identity: 0,
+      terms: [
+        [0, -0.06764045190713819],
+        [1, 0.014051137073447325],
+        [2, 0.009973088136472621],
+        [3, 0.0000011916724786863153],
+      ],
+    }, // 6: B4
+    {
+      identity: -11.148502971774368,
+      terms: [
+        [0, 1.680158138789062],
+        [1, 0.05717798464788655],
+        [2, -0.0069821012248805206],
+        [3, 0.000033497501708607054],
+      ],
+    }, // 7: B3
+    {
+      identity: 0, // B2's 1, less the I of e^X − I
+      terms: [
+        [0, 0.24591022090110864],
+        [1, 1.3626670832081904],
+        [2, 0.4989210256916943],
+        [3, -0.0006409274300585366],
+      ],
+    }, // 8: B2 − I
+    { product: [4, 5] }, // 9: B1·B5
+    {
+      identity: 0,
+      terms: [
+        [9, 1],
+        [6, 1],
+      ],
+    }, // 10: A9
+    {
+      identity: 0,
+      terms: [
+        [7, 1],
+        [10, 1],
+      ],
+    }, // 11: B3 + A9
+    { product: [11, 10] }, // 12
+    {
+      identity: 0,
+      terms: [
+        [8, 1],
+        [12, 1],
+      ],
+    }, // 13: D
+  ],
+  { index: 3, exponent: 6 },
+  0.5,
+);
+
+/**
+ * The cheapest program for each degree 0…MAX_DEGREE: Paterson–Stockmeyer, or one of the
+ * Bader–Blanes–Casas forms where it needs fewer products (degree 8 in 3 instead of 4, 12 in 4
+ * instead of 5, 18 in 5 instead of 7).
+ */
+const PROGRAMS: readonly ExpmProgram[] = Array.from({ length: MAX_DEGREE + 1 }, (_, m) => {
+  const ps = patersonStockmeyer(Math.max(m, 1));
+  const special = m === 8 ? T8 : m === 12 ? T12 : m === 18 ? T18 : null;
+  return special && special.products < ps.products ? special : ps;
+});
+
+/** The program {@link expmForward} runs for a degree (exported for its test). */
+export function expmProgram(degree: number): ExpmProgram {
+  const p = PROGRAMS[degree];
+  if (!p)
+    throw new Error(`expmProgram: degree must be an integer in 1…${MAX_DEGREE}, got ${degree}`);
+  return p;
+}
 
 /**
  * The number of `n×n` matrix products {@link expm} runs for a plan. The exact derivative
  * ({@link expmFrechet}) takes twice as many.
  *
  * ```js
- * expmPlanProducts({degree: 8, squarings: 2});  // 6: X², X³, two Horner steps, two squarings
+ * expmPlanProducts({degree: 8, squarings: 2});  // 5: three for the polynomial, two squarings
  * ```
  */
 export function expmPlanProducts(plan: ExpmPlan): number {
-  return SCHEMES[plan.degree]!.products + plan.squarings;
+  return expmProgram(plan.degree).products + plan.squarings;
+}
+
+/** Options of {@link expmPlan} and {@link expmPlanCoverage}. */
+export interface ExpmPlanOptions {
+  /**
+   * Whether every matrix is skew-symmetric (`Aᵀ = −A`, as the generators of rotations are):
+   * then `‖e^A‖₂ = 1`, and the same products cover about 15% larger norms. Default false.
+   */
+  skew?: boolean;
 }
 
 /**
@@ -106,20 +398,21 @@ export function expmPlanProducts(plan: ExpmPlan): number {
  * so is `‖A^k‖_F^{1/k}` for every k, which is much tighter for large n.
  *
  * ```js
- * expmPlan(0.1);  // {degree: 5, squarings: 0}
- * expmPlan(8);    // {degree: 8, squarings: 4}
+ * expmPlan(0.1);                 // {degree: 8, squarings: 0}: 3 products
+ * expmPlan(3, {skew: true});     // {degree: 12, squarings: 1}: 5 products
  * ```
  */
-export function expmPlan(normBound: number): ExpmPlan {
+export function expmPlan(normBound: number, options: ExpmPlanOptions = {}): ExpmPlan {
   if (!(normBound >= 0) || !Number.isFinite(normBound)) {
     throw new Error(`expmPlan: normBound must be a finite number ≥ 0, got ${normBound}`);
   }
+  const thetaOf = options.skew ? THETA_SKEW : THETA;
   let best: ExpmPlan = { degree: MAX_DEGREE, squarings: MAX_SQUARINGS };
   let bestCost = Number.POSITIVE_INFINITY;
   for (let m = 1; m <= MAX_DEGREE; m++) {
-    const theta = THETA[m]!;
+    const theta = thetaOf[m]!;
     const s = normBound <= theta ? 0 : Math.ceil(Math.log2(normBound / theta));
-    const cost = SCHEMES[m]!.products + s;
+    const cost = PROGRAMS[m]!.products + PROGRAMS[m]!.penalty + s;
     // On a tie prefer the higher degree: fewer squarings accumulate less rounding.
     if (cost <= bestCost && s <= MAX_SQUARINGS) {
       best = { degree: m, squarings: s };
@@ -129,9 +422,15 @@ export function expmPlan(normBound: number): ExpmPlan {
   return best;
 }
 
-/** The largest `‖A‖₂` a plan is accurate for. */
-export function expmPlanCoverage(plan: ExpmPlan): number {
-  return THETA[plan.degree]! * 2 ** plan.squarings;
+/**
+ * The largest `‖A‖₂` a plan is accurate for.
+ *
+ * ```js
+ * expmPlanCoverage({degree: 12, squarings: 1}, {skew: true});  // 3.12
+ * ```
+ */
+export function expmPlanCoverage(plan: ExpmPlan, options: ExpmPlanOptions = {}): number {
+  return (options.skew ? THETA_SKEW : THETA)[plan.degree]! * 2 ** plan.squarings;
 }
 
 /**
@@ -141,12 +440,13 @@ export function expmPlanCoverage(plan: ExpmPlan): number {
 export interface ExpmState {
   readonly plan: ExpmPlan;
   /** `A` scaled: `X = A · scale` (scale is a number, or a `[..., 1, 1]` tensor when dynamic). */
-  readonly x: tf.Tensor;
   readonly scale: number | tf.Tensor;
-  /** `X^2 … X^q` (Paterson–Stockmeyer powers; `X` itself is `x`). */
-  readonly powers: tf.Tensor[];
-  /** The Horner values `P` multiplied by `Y = X^p`, in the order they were formed. */
-  readonly hornerValues: tf.Tensor[];
+  /**
+   * The values of the plan's program (see {@link ExpmProgram}; `values[0]` is X) that the
+   * derivative reuses: the operands of its products, and its highest plain power. The others
+   * are `null`.
+   */
+  readonly values: ReadonlyArray<tf.Tensor | null>;
   /** `I + D_j` before squaring `j`. */
   readonly squaringFactors: tf.Tensor[];
   /** 0/1 per matrix: whether squaring `j` was applied (dynamic scaling only). */
@@ -190,27 +490,91 @@ function taylorCoefficient(k: number, m: number): number {
   return c;
 }
 
+type Combination = Extract<Step, { identity: number }>;
+
 /**
- * The blocks `C_j = Σ_{i=first}^{p−1} c_{jp+i} T_i` of a scheme, as linear combinations of the
- * given terms (`terms[i − first]` stands for `X^i`, or its derivative): one `[blocks, t] × [t, N]`
- * product instead of `blocks · t` scalings and additions.
+ * A run of linear combinations whose terms are all known: with two or more distinct terms and
+ * two or more combinations, one `[g, t] × [t, N]` product over the stacked terms instead of
+ * `g · t` scalings and additions. `eye` is null in the derivative pass, where I's terms vanish.
  */
-function combineBlocks(terms: tf.Tensor[], first: number, scheme: Scheme, m: number): tf.Tensor[] {
-  const shape = terms[0]!.shape;
-  const { p, blocks } = scheme;
-  if (terms.length === 1) {
-    return Array.from({ length: blocks }, (_, j) =>
-      tf.mul(terms[0]!, taylorCoefficient(j * p + first, m)),
-    );
+function combine(
+  group: readonly Combination[],
+  value: (index: number) => tf.Tensor,
+  eye: tf.Tensor | null,
+): tf.Tensor[] {
+  const keys: (number | 'I')[] = [];
+  const keyOf = (k: number | 'I') => {
+    let i = keys.indexOf(k);
+    if (i < 0) i = keys.push(k) - 1;
+    return i;
+  };
+  const rows = group.map((c) => {
+    const row = new Map<number, number>();
+    if (eye && c.identity !== 0) row.set(keyOf('I'), c.identity);
+    for (const [index, coefficient] of c.terms) {
+      const k = keyOf(index);
+      row.set(k, (row.get(k) ?? 0) + coefficient);
+    }
+    return row;
+  });
+  const terms = keys.map((k) => (k === 'I' ? eye! : value(k)));
+  if (terms.length === 0) return group.map(() => tf.zerosLike(value(0)));
+  if (group.length === 1 || terms.length === 1) {
+    return rows.map((row) => {
+      let sum: tf.Tensor | null = null;
+      for (const [k, coefficient] of row) {
+        if (coefficient === 0) continue;
+        const term = coefficient === 1 ? terms[k]! : tf.mul(terms[k]!, coefficient);
+        sum = sum ? tf.add(sum, term) : term;
+      }
+      return sum ?? tf.zerosLike(terms[0]!);
+    });
   }
-  const coefficients: number[] = [];
-  for (let j = 0; j < blocks; j++)
-    for (let i = first; i < p; i++) coefficients.push(taylorCoefficient(j * p + i, m));
-  // Stack/unstack rather than a reshape per term and per block: the same data, fewer kernel calls.
+  const shape = terms[0]!.shape;
+  const coefficients = rows.flatMap((row) => keys.map((_, k) => row.get(k) ?? 0));
+  // Stack/unstack rather than a reshape per term and per combination: fewer kernel calls.
   const stacked = tf.reshape(tf.stack(terms), [terms.length, -1]);
-  const combined = tf.matMul(tf.tensor2d(coefficients, [blocks, terms.length]), stacked);
-  if (blocks === 1) return [tf.reshape(combined, shape)];
-  return tf.unstack(tf.reshape(combined, [blocks, ...shape]));
+  const combined = tf.matMul(tf.tensor2d(coefficients, [group.length, terms.length]), stacked);
+  return tf.unstack(tf.reshape(combined, [group.length, ...shape]));
+}
+
+/**
+ * Runs a program: `value(0)` is X (or dX); a product step calls `product(i, left, right)`; runs of
+ * combinations whose terms precede the run go through {@link combine}. Returns every value.
+ */
+function runProgram(
+  prog: ExpmProgram,
+  first: tf.Tensor,
+  eye: tf.Tensor | null,
+  product: (left: number, right: number, values: tf.Tensor[]) => tf.Tensor,
+): tf.Tensor[] {
+  const values: tf.Tensor[] = [first];
+  const { steps } = prog;
+  for (let i = 0; i < steps.length; ) {
+    const step = steps[i]!;
+    if ('product' in step) {
+      values.push(product(step.product[0], step.product[1], values));
+      i++;
+      continue;
+    }
+    const group: Combination[] = [step];
+    const start = values.length;
+    while (i + group.length < steps.length) {
+      const next = steps[i + group.length]!;
+      if ('product' in next || next.terms.some(([index]) => index >= start)) break;
+      group.push(next);
+    }
+    values.push(...combine(group, (k) => values[k]!, eye));
+    i += group.length;
+  }
+  return values;
+}
+
+/** Indices of the values the derivative of a program reuses. */
+function keptIndices(prog: ExpmProgram): Set<number> {
+  const kept = new Set<number>([prog.power.index]);
+  for (const step of prog.steps) if ('product' in step) for (const i of step.product) kept.add(i);
+  return kept;
 }
 
 /**
@@ -253,23 +617,11 @@ export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
       for (let j = 0; j < MAX_SQUARINGS; j++)
         squaringMasks.push(tf.cast(tf.greater(s, j), 'float32'));
     }
-    const scheme = SCHEMES[degree]!;
-    // Powers X² … X^q.
-    const powers: tf.Tensor[] = [];
-    let last = x;
-    for (let i = 2; i <= scheme.q; i++) {
-      last = matMul(last, x);
-      powers.push(last);
-    }
-    const blockTerms = [eye, x, ...powers].slice(0, scheme.p);
-    const blocks = combineBlocks(blockTerms, 0, scheme, degree);
-    // Horner in Y = X^p: P ← C_j + P·Y.
-    let d = blocks[scheme.blocks - 1]!;
-    const hornerValues: tf.Tensor[] = [];
-    for (let j = scheme.blocks - 2; j >= 0; j--) {
-      hornerValues.push(d);
-      d = tf.add(blocks[j]!, matMul(d, powers[scheme.p - 2]!));
-    }
+    const prog = PROGRAMS[degree]!;
+    const all = runProgram(prog, x, eye, (l, r, vs) => matMul(vs[l]!, vs[r]!));
+    let d = all[all.length - 1]!;
+    const kept = keptIndices(prog);
+    const values = all.map((v, i) => (kept.has(i) ? v : null));
     // Squarings: (I + D)² = I + (2D + D²).
     const squaringFactors: tf.Tensor[] = [];
     for (let j = 0; j < squarings; j++) {
@@ -278,16 +630,7 @@ export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
       d = squaringMasks ? tf.add(d, tf.mul(squaringMasks[j]!, tf.sub(next, d))) : next;
     }
     const value = tf.add(d, eye);
-    return {
-      plan: { degree, squarings },
-      x,
-      scale,
-      powers,
-      hornerValues,
-      squaringFactors,
-      squaringMasks,
-      value,
-    };
+    return { plan: { degree, squarings }, scale, values, squaringFactors, squaringMasks, value };
   });
 }
 
@@ -298,8 +641,8 @@ export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
  */
 export function expmNormBound(state: ExpmState): tf.Tensor {
   return tf.tidy(() => {
-    const top = state.powers.length > 0 ? state.powers[state.powers.length - 1]! : state.x;
-    const q = state.powers.length + 1;
+    const { index, exponent: q } = PROGRAMS[state.plan.degree]!.power;
+    const top = state.values[index]!;
     const root = tf.pow(tf.sum(tf.square(top), [-2, -1]), 1 / (2 * q));
     return typeof state.scale === 'number'
       ? tf.div(root, state.scale)
@@ -314,25 +657,13 @@ export function expmNormBound(state: ExpmState): tf.Tensor {
  */
 export function expmFrechet(state: ExpmState, f: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const { plan, x, scale, powers, hornerValues, squaringFactors, squaringMasks } = state;
-    const scheme = SCHEMES[plan.degree]!;
+    const { plan, scale, values, squaringFactors, squaringMasks } = state;
     const dx = typeof scale === 'number' && scale === 1 ? f : tf.mul(f, scale);
-    // d(X^i) = d(X^{i−1})·X + X^{i−1}·dX.
-    const dPowers: tf.Tensor[] = [];
-    let dLast = dx;
-    for (let i = 2; i <= scheme.q; i++) {
-      const prev = i === 2 ? x : powers[i - 3]!;
-      dLast = tf.add(matMul(dLast, x), matMul(prev, dx));
-      dPowers.push(dLast);
-    }
-    const dBlocks = combineBlocks([dx, ...dPowers].slice(0, scheme.p - 1), 1, scheme, plan.degree);
-    const y = powers[scheme.p - 2];
-    const dy = dPowers[scheme.p - 2];
-    let dd = dBlocks[scheme.blocks - 1]!;
-    let h = 0;
-    for (let j = scheme.blocks - 2; j >= 0; j--) {
-      dd = tf.add(dBlocks[j]!, tf.add(matMul(dd, y!), matMul(hornerValues[h++]!, dy!)));
-    }
+    // d(U·V) = dU·V + U·dV; combinations are linear, and I's derivative is 0.
+    const dValues = runProgram(PROGRAMS[plan.degree]!, dx, null, (l, r, ds) =>
+      tf.add(matMul(ds[l]!, values[r]!), matMul(values[l]!, ds[r]!)),
+    );
+    let dd = dValues[dValues.length - 1]!;
     squaringFactors.forEach((m, j) => {
       const next = tf.add(matMul(dd, m), matMul(m, dd));
       dd = squaringMasks ? tf.add(dd, tf.mul(squaringMasks[j]!, tf.sub(next, dd))) : next;
@@ -343,13 +674,8 @@ export function expmFrechet(state: ExpmState, f: tf.Tensor): tf.Tensor {
 
 /** Every tensor an {@link ExpmState} holds, `value` included. */
 export function expmStateTensors(state: ExpmState): tf.Tensor[] {
-  const ts: tf.Tensor[] = [
-    state.x,
-    state.value,
-    ...state.powers,
-    ...state.hornerValues,
-    ...state.squaringFactors,
-  ];
+  const ts: tf.Tensor[] = [state.value, ...state.squaringFactors];
+  for (const v of state.values) if (v) ts.push(v);
   if (typeof state.scale !== 'number') ts.push(state.scale);
   if (state.squaringMasks) ts.push(...state.squaringMasks);
   return ts;
@@ -368,6 +694,8 @@ export interface ExpmOptions {
    * chosen on the device and {@link MAX_SQUARINGS} masked squarings run. Default: none.
    */
   normBound?: number;
+  /** Whether `a` is skew-symmetric, which allows cheaper plans ({@link ExpmPlanOptions}). */
+  skew?: boolean;
 }
 
 /**
@@ -380,7 +708,7 @@ export interface ExpmOptions {
  * ```
  */
 export function expm<T extends tf.Tensor>(a: T, options: ExpmOptions = {}): T {
-  const plan = options.normBound === undefined ? undefined : expmPlan(options.normBound);
+  const plan = options.normBound === undefined ? undefined : expmPlan(options.normBound, options);
   const state = expmForward(a, plan);
   disposeExpmState(state, true);
   return state.value as T;
@@ -401,7 +729,7 @@ export function expmFrechetAt(a: tf.Tensor, e: tf.Tensor, options: ExpmOptions =
   if (a.shape.join() !== e.shape.join()) {
     throw new Error(`expmFrechetAt: e must have the shape of a [${a.shape}], got [${e.shape}]`);
   }
-  const plan = options.normBound === undefined ? undefined : expmPlan(options.normBound);
+  const plan = options.normBound === undefined ? undefined : expmPlan(options.normBound, options);
   const state = expmForward(a, plan);
   try {
     return expmFrechet(state, e);

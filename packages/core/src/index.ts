@@ -6,6 +6,7 @@ export {
   disposeExpmState,
   type ExpmOptions,
   type ExpmPlan,
+  type ExpmPlanOptions,
   type ExpmState,
   expm,
   expmForward,

@@ -15,6 +15,9 @@ import { batchStrategy, matMul } from './mat-mul';
 import { skewFromLower } from './skew';
 import { tidy } from './tidy';
 
+/** Every exponent here is skew-symmetric (`A = L − Lᵀ`): plans may use `‖e^A‖₂ = 1`. */
+const SKEW = { skew: true } as const;
+
 /** How a rotation starts. */
 export type RotationInit = 'random' | 'identity';
 
@@ -154,7 +157,7 @@ export class RotationGroup {
     this.rotations = rotations;
     this.size = rotations[0]!.size;
     this.minCoverage = options.minCoverage ?? 4;
-    this.pinnedPlan = options.maxNorm === undefined ? null : expmPlan(options.maxNorm);
+    this.pinnedPlan = options.maxNorm === undefined ? null : expmPlan(options.maxNorm, SKEW);
     for (const r of rotations) r.planSource = () => this.plan();
   }
 
@@ -172,9 +175,10 @@ export class RotationGroup {
    */
   plan(): ExpmPlan {
     if (this.pinnedPlan) return this.pinnedPlan;
-    if (this.reads < 2) return expmPlan(Math.max(2 * this.normEstimate, this.minCoverage));
+    if (this.reads < 2) return expmPlan(Math.max(2 * this.normEstimate, this.minCoverage), SKEW);
     return expmPlan(
       Math.max(1.25 * this.normEstimate + 4 * this.normGrowth, this.minCoverage / 16),
+      SKEW,
     );
   }
 
@@ -219,7 +223,7 @@ export class RotationGroup {
   /** Reads the norms back without blocking, to plan later evaluations. */
   private watchNorms(norms: tf.Tensor1D, plan: ExpmPlan): void {
     if (this.pinnedPlan) return;
-    const coverage = expmPlanCoverage(plan);
+    const coverage = expmPlanCoverage(plan, SKEW);
     norms.data().then(
       (values) => {
         let max = 0;
