@@ -135,6 +135,11 @@ describe('expmPlan', () => {
     expect(expmPlan(3.2, { skew: true })).toEqual({ degree: 18, squarings: 0 });
     expect(expmPlanCoverage({ degree: 12, squarings: 1 }, { skew: true })).toBeCloseTo(3.124, 3);
     expect(expmPlanCoverage({ degree: 12, squarings: 1 })).toBeCloseTo(2.807, 3);
+    // Below n = 32 kernel calls cost more than products: Paterson–Stockmeyer at every degree.
+    const tiny = expmPlan(0.5, { skew: true, size: 16 });
+    expect(tiny).toEqual({ degree: 8, squarings: 0, patersonStockmeyer: true });
+    expect(expmPlanProducts(tiny)).toBe(4);
+    expect(expmPlan(0.5, { skew: true, size: 32 })).toEqual({ degree: 8, squarings: 0 });
   });
 
   it('runs programs that are exactly the Taylor polynomials (expanded in float64)', () => {
@@ -148,8 +153,11 @@ describe('expmPlan', () => {
       });
       return c;
     };
-    for (let degree = 1; degree <= 24; degree++) {
-      const program = expmProgram(degree);
+    for (const [degree, patersonStockmeyer] of Array.from(
+      { length: 48 },
+      (_, i) => [(i % 24) + 1, i >= 24] as const,
+    )) {
+      const program = expmProgram({ degree, squarings: 0, patersonStockmeyer });
       const values: number[][] = [[0, 1]];
       for (const step of program.steps) {
         if ('product' in step) {
@@ -291,22 +299,19 @@ describe('expm', () => {
     const at = t2(a, n);
     const et = t2(e, n);
     for (let degree = 1; degree <= 24; degree++)
-      for (let squarings = 0; squarings <= 2; squarings++) {
-        const plan = { degree, squarings };
-        // Only the plans accurate at this norm (the others are truncated on purpose).
-        if (expmPlanCoverage(plan) < frob) continue;
-        const state = expmForward(at, plan);
-        const l = expmFrechet(state, et);
-        expect(
-          maxRelErr(await state.value.data(), want),
-          `degree ${degree}, s ${squarings}`,
-        ).toBeLessThan(3e-6);
-        expect(maxRelErr(await l.data(), fd), `degree ${degree}, s ${squarings}`).toBeLessThan(
-          2e-5,
-        );
-        disposeExpmState(state);
-        l.dispose();
-      }
+      for (let squarings = 0; squarings <= 2; squarings++)
+        for (const patersonStockmeyer of [false, true]) {
+          const plan = { degree, squarings, patersonStockmeyer };
+          // Only the plans accurate at this norm (the others are truncated on purpose).
+          if (expmPlanCoverage(plan) < frob) continue;
+          const state = expmForward(at, plan);
+          const l = expmFrechet(state, et);
+          const label = JSON.stringify(plan);
+          expect(maxRelErr(await state.value.data(), want), label).toBeLessThan(3e-6);
+          expect(maxRelErr(await l.data(), fd), label).toBeLessThan(2e-5);
+          disposeExpmState(state);
+          l.dispose();
+        }
     tf.dispose([at, et]);
   });
 
@@ -350,7 +355,7 @@ describe('expm', () => {
     ]) {
       const state = expmForward(at, plan);
       const bound = (await expmNormBound(state).data())[0]!;
-      const q = expmProgram(plan.degree).power.exponent;
+      const q = expmProgram(plan).power.exponent;
       expect(bound, `plan ${JSON.stringify(plan)}`).toBeGreaterThanOrEqual(sigma * (1 - 1e-5));
       expect(bound).toBeLessThanOrEqual(sigma * n ** (1 / (2 * q)) * (1 + 1e-5));
       expect(bound).toBeLessThan(frob / 2);

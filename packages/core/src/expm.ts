@@ -4,12 +4,15 @@ import { tidy } from './tidy';
 
 /**
  * How a matrix exponential is evaluated: a Taylor polynomial of degree `degree` of `A / 2^s`,
- * evaluated by Paterson–Stockmeyer, then `s = squarings` squarings. Pick one with
- * {@link expmPlan}.
+ * then `s = squarings` squarings. Degrees 8, 12 and 18 use forms with fewer products than
+ * Paterson–Stockmeyer, which evaluates the others (and every degree with `patersonStockmeyer`).
+ * Pick one with {@link expmPlan}.
  */
 export interface ExpmPlan {
   readonly degree: number;
   readonly squarings: number;
+  /** Paterson–Stockmeyer at every degree: fewer kernel calls, for tiny matrices. */
+  readonly patersonStockmeyer?: boolean;
 }
 
 /** float32 unit roundoff. */
@@ -356,17 +359,28 @@ const T18 = program(
  * Bader–Blanes–Casas forms where it needs fewer products (degree 8 in 3 instead of 4, 12 in 4
  * instead of 5, 18 in 5 instead of 7).
  */
-const PROGRAMS: readonly ExpmProgram[] = Array.from({ length: MAX_DEGREE + 1 }, (_, m) => {
-  const ps = patersonStockmeyer(Math.max(m, 1));
+const PS_PROGRAMS: readonly ExpmProgram[] = Array.from({ length: MAX_DEGREE + 1 }, (_, m) =>
+  patersonStockmeyer(Math.max(m, 1)),
+);
+const PROGRAMS: readonly ExpmProgram[] = PS_PROGRAMS.map((ps, m) => {
   const special = m === 8 ? T8 : m === 12 ? T12 : m === 18 ? T18 : null;
   return special && special.products < ps.products ? special : ps;
 });
 
-/** The program {@link expmForward} runs for a degree (exported for its test). */
-export function expmProgram(degree: number): ExpmProgram {
-  const p = PROGRAMS[degree];
-  if (!p)
-    throw new Error(`expmProgram: degree must be an integer in 1…${MAX_DEGREE}, got ${degree}`);
+/**
+ * Below this size a product costs less than a kernel call, and plans use Paterson–Stockmeyer
+ * only: degree 8 in 4 products makes 4 fewer kernel calls (with its derivative) than in 3 (n = 16,
+ * K = 8 on wasm: 4% of a RotoGrad step).
+ */
+const TINY = 32;
+
+/** The program {@link expmForward} runs for a plan (exported for its test). */
+export function expmProgram(plan: ExpmPlan): ExpmProgram {
+  const p = (plan.patersonStockmeyer ? PS_PROGRAMS : PROGRAMS)[plan.degree];
+  if (!p || !Number.isInteger(plan.degree))
+    throw new Error(
+      `expmProgram: degree must be an integer in 1…${MAX_DEGREE}, got ${plan.degree}`,
+    );
   return p;
 }
 
@@ -379,7 +393,7 @@ export function expmProgram(degree: number): ExpmProgram {
  * ```
  */
 export function expmPlanProducts(plan: ExpmPlan): number {
-  return expmProgram(plan.degree).products + plan.squarings;
+  return expmProgram(plan).products + plan.squarings;
 }
 
 /** Options of {@link expmPlan} and {@link expmPlanCoverage}. */
@@ -389,6 +403,11 @@ export interface ExpmPlanOptions {
    * then `‖e^A‖₂ = 1`, and the same products cover about 15% larger norms. Default false.
    */
   skew?: boolean;
+  /**
+   * The matrix size n. Below 32 the plan counts kernel calls rather than products and uses
+   * Paterson–Stockmeyer at every degree ({@link ExpmPlan}). Default: large.
+   */
+  size?: number;
 }
 
 /**
@@ -407,19 +426,21 @@ export function expmPlan(normBound: number, options: ExpmPlanOptions = {}): Expm
     throw new Error(`expmPlan: normBound must be a finite number ≥ 0, got ${normBound}`);
   }
   const thetaOf = options.skew ? THETA_SKEW : THETA;
+  const tiny = options.size !== undefined && options.size < TINY;
+  const programs = tiny ? PS_PROGRAMS : PROGRAMS;
   let best: ExpmPlan = { degree: MAX_DEGREE, squarings: MAX_SQUARINGS };
   let bestCost = Number.POSITIVE_INFINITY;
   for (let m = 1; m <= MAX_DEGREE; m++) {
     const theta = thetaOf[m]!;
     const s = normBound <= theta ? 0 : Math.ceil(Math.log2(normBound / theta));
-    const cost = PROGRAMS[m]!.products + PROGRAMS[m]!.penalty + s;
+    const cost = programs[m]!.products + programs[m]!.penalty + s;
     // On a tie prefer the higher degree: fewer squarings accumulate less rounding.
     if (cost <= bestCost && s <= MAX_SQUARINGS) {
       best = { degree: m, squarings: s };
       bestCost = cost;
     }
   }
-  return best;
+  return tiny ? { ...best, patersonStockmeyer: true } : best;
 }
 
 /**
@@ -502,55 +523,81 @@ function scaledSumsFaster(size: number): boolean {
   return size >= 128 * 128 && tf.getBackend() === 'wasm';
 }
 
+/** A term of a compiled combination: a value index, or -1 for I. */
+type Term = readonly [key: number, coefficient: number];
+
 /**
- * A run of linear combinations whose terms are all known: with two or more distinct terms and
- * two or more combinations, one `[g, t] × [t, N]` product over the stacked terms instead of
- * `g · t` scalings and additions. `eye` is null in the derivative pass, where I's terms vanish.
+ * A program's steps compiled once (per program, and with or without I): products, and runs of
+ * linear combinations whose terms all precede the run, each with its distinct terms (`keys`), its
+ * `[g, t]` coefficient matrix and, for the scaled-addition path, each row's non-zero terms.
  */
-function combine(
-  group: readonly Combination[],
-  value: (index: number) => tf.Tensor,
-  eye: tf.Tensor | null,
-): tf.Tensor[] {
-  const keys: (number | 'I')[] = [];
-  const keyOf = (k: number | 'I') => {
-    let i = keys.indexOf(k);
-    if (i < 0) i = keys.push(k) - 1;
-    return i;
-  };
-  const rows = group.map((c) => {
-    const row = new Map<number, number>();
-    if (eye && c.identity !== 0) row.set(keyOf('I'), c.identity);
-    for (const [index, coefficient] of c.terms) {
-      const k = keyOf(index);
-      row.set(k, (row.get(k) ?? 0) + coefficient);
-    }
-    return row;
-  });
-  const terms = keys.map((k) => (k === 'I' ? eye! : value(k)));
-  if (terms.length === 0) return group.map(() => tf.zerosLike(value(0)));
-  if (group.length === 1 || terms.length === 1 || scaledSumsFaster(terms[0]!.size)) {
-    return rows.map((row) => {
-      let sum: tf.Tensor | null = null;
-      for (const [k, coefficient] of row) {
-        if (coefficient === 0) continue;
-        const term = coefficient === 1 ? terms[k]! : tf.mul(terms[k]!, coefficient);
-        sum = sum ? tf.add(sum, term) : term;
-      }
-      return sum ?? tf.zerosLike(terms[0]!);
-    });
+type Op =
+  | { readonly product: readonly [number, number] }
+  | {
+      readonly keys: readonly number[];
+      readonly coefficients: readonly number[];
+      readonly rows: ReadonlyArray<readonly Term[]>;
+    };
+
+const compiled = new Map<ExpmProgram, [withIdentity: Op[], withoutIdentity: Op[]]>();
+
+function compile(prog: ExpmProgram, withIdentity: boolean): Op[] {
+  let entry = compiled.get(prog);
+  if (!entry) {
+    entry = [compileSteps(prog.steps, true), compileSteps(prog.steps, false)];
+    compiled.set(prog, entry);
   }
-  const shape = terms[0]!.shape;
-  const coefficients = rows.flatMap((row) => keys.map((_, k) => row.get(k) ?? 0));
-  // Stack/unstack rather than a reshape per term and per combination: fewer kernel calls.
-  const stacked = tf.reshape(tf.stack(terms), [terms.length, -1]);
-  const combined = tf.matMul(tf.tensor2d(coefficients, [group.length, terms.length]), stacked);
-  return tf.unstack(tf.reshape(combined, [group.length, ...shape]));
+  return entry[withIdentity ? 0 : 1];
+}
+
+function compileSteps(steps: readonly Step[], withIdentity: boolean): Op[] {
+  const ops: Op[] = [];
+  let values = 1;
+  for (let i = 0; i < steps.length; ) {
+    const step = steps[i]!;
+    if ('product' in step) {
+      ops.push({ product: step.product });
+      values++;
+      i++;
+      continue;
+    }
+    const group: Combination[] = [step];
+    while (i + group.length < steps.length) {
+      const next = steps[i + group.length]!;
+      if ('product' in next || next.terms.some(([index]) => index >= values)) break;
+      group.push(next);
+    }
+    const keys: number[] = [];
+    const keyOf = (k: number) => {
+      const at = keys.indexOf(k);
+      return at >= 0 ? at : keys.push(k) - 1;
+    };
+    const dense = group.map((c) => {
+      const row: number[] = [];
+      const add = (k: number, coefficient: number) => {
+        const j = keyOf(k);
+        row[j] = (row[j] ?? 0) + coefficient;
+      };
+      if (withIdentity && c.identity !== 0) add(-1, c.identity);
+      for (const [index, coefficient] of c.terms) add(index, coefficient);
+      return row;
+    });
+    const coefficients = dense.flatMap((row) => keys.map((_, j) => row[j] ?? 0));
+    const rows = dense.map((row) =>
+      keys.flatMap((k, j): Term[] => ((row[j] ?? 0) === 0 ? [] : [[k, row[j]!]])),
+    );
+    ops.push({ keys, coefficients, rows });
+    values += group.length;
+    i += group.length;
+  }
+  return ops;
 }
 
 /**
- * Runs a program: `value(0)` is X (or dX); a product step calls `product(i, left, right)`; runs of
- * combinations whose terms precede the run go through {@link combine}. Returns every value.
+ * Runs a program: `first` is X (or dX), `eye` I (null in the derivative pass, where I's terms
+ * vanish); a product calls `product(left, right, values)`. A run of g combinations over t ≥ 2
+ * distinct terms is one `[g, t] × [t, N]` product over the stacked terms, instead of `g · t`
+ * scalings and additions, unless {@link scaledSumsFaster}. Returns every value.
  */
 function runProgram(
   prog: ExpmProgram,
@@ -559,31 +606,45 @@ function runProgram(
   product: (left: number, right: number, values: tf.Tensor[]) => tf.Tensor,
 ): tf.Tensor[] {
   const values: tf.Tensor[] = [first];
-  const { steps } = prog;
-  for (let i = 0; i < steps.length; ) {
-    const step = steps[i]!;
-    if ('product' in step) {
-      values.push(product(step.product[0], step.product[1], values));
-      i++;
+  const termOf = (k: number) => (k < 0 ? eye! : values[k]!);
+  for (const op of compile(prog, eye !== null)) {
+    if ('product' in op) {
+      values.push(product(op.product[0], op.product[1], values));
       continue;
     }
-    const group: Combination[] = [step];
-    const start = values.length;
-    while (i + group.length < steps.length) {
-      const next = steps[i + group.length]!;
-      if ('product' in next || next.terms.some(([index]) => index >= start)) break;
-      group.push(next);
+    const { keys, coefficients, rows } = op;
+    if (rows.length > 1 && keys.length > 1 && !scaledSumsFaster(first.size)) {
+      const terms = keys.map(termOf);
+      // Stack/unstack rather than a reshape per term and per combination: fewer kernel calls.
+      const stacked = tf.reshape(tf.stack(terms), [keys.length, -1]);
+      const matrix = tf.tensor2d(coefficients as number[], [rows.length, keys.length]);
+      const combined = tf.matMul(matrix, stacked);
+      values.push(...tf.unstack(tf.reshape(combined, [rows.length, ...first.shape])));
+      continue;
     }
-    values.push(...combine(group, (k) => values[k]!, eye));
-    i += group.length;
+    for (const row of rows) {
+      let sum: tf.Tensor | null = null;
+      for (const [k, coefficient] of row) {
+        const term = coefficient === 1 ? termOf(k) : tf.mul(termOf(k), coefficient);
+        sum = sum ? tf.add(sum, term) : term;
+      }
+      values.push(sum ?? tf.zerosLike(first));
+    }
   }
   return values;
 }
 
+const keptByProgram = new Map<ExpmProgram, ReadonlySet<number>>();
+
 /** Indices of the values the derivative of a program reuses. */
-function keptIndices(prog: ExpmProgram): Set<number> {
-  const kept = new Set<number>([prog.power.index]);
-  for (const step of prog.steps) if ('product' in step) for (const i of step.product) kept.add(i);
+function keptIndices(prog: ExpmProgram): ReadonlySet<number> {
+  let kept = keptByProgram.get(prog);
+  if (!kept) {
+    const set = new Set<number>([prog.power.index]);
+    for (const step of prog.steps) if ('product' in step) for (const i of step.product) set.add(i);
+    keptByProgram.set(prog, set);
+    kept = set;
+  }
   return kept;
 }
 
@@ -627,7 +688,8 @@ export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
       for (let j = 0; j < MAX_SQUARINGS; j++)
         squaringMasks.push(tf.cast(tf.greater(s, j), 'float32'));
     }
-    const prog = PROGRAMS[degree]!;
+    const usedPlan: ExpmPlan = { ...plan, degree, squarings };
+    const prog = expmProgram(usedPlan);
     const all = runProgram(prog, x, eye, (l, r, vs) => matMul(vs[l]!, vs[r]!));
     let d = all[all.length - 1]!;
     const kept = keptIndices(prog);
@@ -640,7 +702,7 @@ export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
       d = squaringMasks ? tf.add(d, tf.mul(squaringMasks[j]!, tf.sub(next, d))) : next;
     }
     const value = tf.add(d, eye);
-    return { plan: { degree, squarings }, scale, values, squaringFactors, squaringMasks, value };
+    return { plan: usedPlan, scale, values, squaringFactors, squaringMasks, value };
   });
 }
 
@@ -651,7 +713,7 @@ export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
  */
 export function expmNormBound(state: ExpmState): tf.Tensor {
   return tf.tidy(() => {
-    const { index, exponent: q } = PROGRAMS[state.plan.degree]!.power;
+    const { index, exponent: q } = expmProgram(state.plan).power;
     const top = state.values[index]!;
     const root = tf.pow(tf.sum(tf.square(top), [-2, -1]), 1 / (2 * q));
     return typeof state.scale === 'number'
@@ -670,7 +732,7 @@ export function expmFrechet(state: ExpmState, f: tf.Tensor): tf.Tensor {
     const { plan, scale, values, squaringFactors, squaringMasks } = state;
     const dx = typeof scale === 'number' && scale === 1 ? f : tf.mul(f, scale);
     // d(U·V) = dU·V + U·dV; combinations are linear, and I's derivative is 0.
-    const dValues = runProgram(PROGRAMS[plan.degree]!, dx, null, (l, r, ds) =>
+    const dValues = runProgram(expmProgram(plan), dx, null, (l, r, ds) =>
       tf.add(matMul(ds[l]!, values[r]!), matMul(values[l]!, ds[r]!)),
     );
     let dd = dValues[dValues.length - 1]!;

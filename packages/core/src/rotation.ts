@@ -3,6 +3,7 @@ import { cacheLookup } from './cached';
 import {
   disposeExpmState,
   type ExpmPlan,
+  type ExpmPlanOptions,
   type ExpmState,
   expmForward,
   expmNormBound,
@@ -14,9 +15,6 @@ import { haarRotation, normalGenerator } from './haar';
 import { batchStrategy, matMul } from './mat-mul';
 import { skewFromLower } from './skew';
 import { tidy } from './tidy';
-
-/** Every exponent here is skew-symmetric (`A = L − Lᵀ`): plans may use `‖e^A‖₂ = 1`. */
-const SKEW = { skew: true } as const;
 
 /** How a rotation starts. */
 export type RotationInit = 'random' | 'identity';
@@ -152,12 +150,16 @@ export class RotationGroup {
   private readonly minCoverage: number;
   private pinnedPlan: ExpmPlan | null;
   private overflowWarned = false;
+  /** Every exponent here is skew-symmetric (`A = L − Lᵀ`), so plans may use `‖e^A‖₂ = 1`. */
+  private readonly planOptions: ExpmPlanOptions;
 
   constructor(rotations: Rotation[], options: { minCoverage?: number; maxNorm?: number } = {}) {
     this.rotations = rotations;
     this.size = rotations[0]!.size;
+    this.planOptions = { skew: true, size: this.size };
     this.minCoverage = options.minCoverage ?? 4;
-    this.pinnedPlan = options.maxNorm === undefined ? null : expmPlan(options.maxNorm, SKEW);
+    this.pinnedPlan =
+      options.maxNorm === undefined ? null : expmPlan(options.maxNorm, this.planOptions);
     for (const r of rotations) r.planSource = () => this.plan();
   }
 
@@ -177,10 +179,11 @@ export class RotationGroup {
    */
   plan(): ExpmPlan {
     if (this.pinnedPlan) return this.pinnedPlan;
-    if (this.reads < 2) return expmPlan(Math.max(2 * this.normEstimate, this.minCoverage), SKEW);
+    if (this.reads < 2)
+      return expmPlan(Math.max(2 * this.normEstimate, this.minCoverage), this.planOptions);
     return expmPlan(
       Math.max(1.1 * this.normEstimate + 4 * this.normGrowth, this.minCoverage / 16),
-      SKEW,
+      this.planOptions,
     );
   }
 
@@ -195,6 +198,7 @@ export class RotationGroup {
       [
         plan.degree,
         plan.squarings,
+        plan.patersonStockmeyer ? 1 : 0,
         ...this.rotations.flatMap((r) => [r.weight.dataId, r.base.dataId]),
       ],
       () => {
@@ -225,7 +229,7 @@ export class RotationGroup {
   /** Reads the norms back without blocking, to plan later evaluations. */
   private watchNorms(norms: tf.Tensor1D, plan: ExpmPlan): void {
     if (this.pinnedPlan) return;
-    const coverage = expmPlanCoverage(plan, SKEW);
+    const coverage = expmPlanCoverage(plan, this.planOptions);
     norms.data().then(
       (values) => {
         let max = 0;
