@@ -404,8 +404,9 @@ export interface ExpmPlanOptions {
    */
   skew?: boolean;
   /**
-   * The matrix size n. Below 32 the plan counts kernel calls rather than products and uses
-   * Paterson–Stockmeyer at every degree ({@link ExpmPlan}). Default: large.
+   * The matrix size n. Below 32, where a product costs less than a kernel call, the plan uses
+   * Paterson–Stockmeyer at every degree ({@link ExpmPlan}), which makes fewer calls at degree 8.
+   * Default: large.
    */
   size?: number;
 }
@@ -650,10 +651,11 @@ function keptIndices(prog: ExpmProgram): ReadonlySet<number> {
 
 /**
  * Matrix exponential by Taylor expansion with scaling and squaring, kept in "expm1" form
- * (`D = e^X − I`) so small arguments lose no precision. The polynomial is evaluated by
- * Paterson–Stockmeyer (degree 8 in 4 products instead of Horner's 7). With a `plan` the number
- * of products is fixed on the host; without one the scaling is chosen on the device from
- * `‖A‖_F` and up to {@link MAX_SQUARINGS} masked squarings are run (always accurate, slower).
+ * (`D = e^X − I`) so small arguments lose no precision. The polynomial is evaluated by the
+ * plan's program: degree 8, 12 and 18 in 3, 4 and 5 products, other degrees by
+ * Paterson–Stockmeyer (degree 15 in 6 instead of Horner's 14). With a `plan` the number of
+ * products is fixed on the host; without one the scaling is chosen on the device from `‖A‖_F`,
+ * degree 8, and up to {@link MAX_SQUARINGS} masked squarings are run (always accurate, slower).
  *
  * Returns the value and the intermediates {@link expmFrechet} reuses. Not differentiable by
  * tf.grads on purpose: use {@link expmFrechet} for exact derivatives.
