@@ -15,7 +15,7 @@ Degree 12 (4 products): A6 = B3 + B4², T = B1 + (B2 + A6)·A6, B_i combinations
 Written as p = A6 (degree 6, p(0) = 0: a constant shift of p is absorbed by B1) and B2, the
 conditions on degrees 4…12 leave one free parameter; B2's X³ coefficient is set to 1/20, the most
 accurate in float32 of a scan over [−0.5, 0.5] (n = 256 skew matrices, ‖X‖₂ up to 3.2, one
-squaring: within 2× of Paterson–Stockmeyer's error; 0.1 is 5× worse, ±0.5 1000×).
+squaring: within 2.5× of Paterson–Stockmeyer's error; 0.1 is 5× worse, ±0.5 1000×).
 B4 = b1 X + b2 X² + b3 X³ then follows from p's top three coefficients.
 
 Degree 18 (5 products): A9 = B1·B5 + B4, T = B2 + (B3 + A9)·A9, B_i combinations of I, X, X²,
