@@ -144,7 +144,10 @@ export class RotationGroup {
   readonly rotations: Rotation[];
   readonly size: number;
   private normEstimate = 0;
-  /** Norm reads resolved so far, and the largest change between two successive ones. */
+  /** Evaluations of the rotations so far, and the one `normEstimate` was read from. */
+  private evaluations = 0;
+  private estimateAt = 0;
+  /** Norm reads resolved so far, and the largest change per evaluation between two of them. */
   private reads = 0;
   private normGrowth = 0;
   private readonly minCoverage: number;
@@ -169,8 +172,9 @@ export class RotationGroup {
    * Trade-off: until two reads have resolved nothing is known about how fast the norm moves (a
    * loop that never awaits never resolves one), so the plan covers twice the last norm and at
    * least `minCoverage` (4: 6 products where 3 would do near A = 0). Once two have, the loop
-   * awaits and the estimate lags by about a step, so the plan covers 1.1 times the last norm
-   * plus four times the largest change seen between two reads (four steps' growth), down to
+   * awaits, and the plan covers 1.1 times the last norm read plus its growth until the next
+   * evaluation and one more, at the largest rate per evaluation seen between two reads (a loop
+   * that awaits each step reads the previous step's norm: two steps' growth), down to
    * `minCoverage / 16` (0.25). A jump larger than that margin still triggers the overflow
    * warning below, and the plan after it covers the new norm; a plan overshot by 10% is still
    * accurate to a few float32 roundoffs (degree 12: remainder ≤ 1.1^13 u ≈ 3.5u), below the
@@ -182,7 +186,10 @@ export class RotationGroup {
     if (this.reads < 2)
       return expmPlan(Math.max(2 * this.normEstimate, this.minCoverage), this.planOptions);
     return expmPlan(
-      Math.max(1.1 * this.normEstimate + 4 * this.normGrowth, this.minCoverage / 16),
+      Math.max(
+        1.1 * this.normEstimate + (this.evaluations + 2 - this.estimateAt) * this.normGrowth,
+        this.minCoverage / 16,
+      ),
       this.planOptions,
     );
   }
@@ -219,26 +226,29 @@ export class RotationGroup {
           const norms = expmNormBound(e) as tf.Tensor1D;
           return { matrices: [matMul(b, e.value)], expm: [e], norms };
         });
-        this.watchNorms(value.norms, plan);
+        this.watchNorms(value.norms, plan, ++this.evaluations);
         return value;
       },
       forwardTensors,
     );
   }
 
-  /** Reads the norms back without blocking, to plan later evaluations. */
-  private watchNorms(norms: tf.Tensor1D, plan: ExpmPlan): void {
+  /** Reads the norms of evaluation `at` back without blocking, to plan later evaluations. */
+  private watchNorms(norms: tf.Tensor1D, plan: ExpmPlan, at: number): void {
     if (this.pinnedPlan) return;
     const coverage = expmPlanCoverage(plan, this.planOptions);
     norms.data().then(
       (values) => {
         let max = 0;
         for (const v of values as Float32Array) if (v > max) max = v;
-        if (!Number.isFinite(max)) return;
-        if (this.reads > 0)
-          this.normGrowth = Math.max(this.normGrowth, Math.abs(max - this.normEstimate));
+        if (!Number.isFinite(max) || at <= this.estimateAt) return;
+        if (this.reads > 0) {
+          const rate = Math.abs(max - this.normEstimate) / (at - this.estimateAt);
+          this.normGrowth = Math.max(this.normGrowth, rate);
+        }
         this.reads++;
         this.normEstimate = max;
+        this.estimateAt = at;
         if (max > coverage && !this.overflowWarned) {
           this.overflowWarned = true;
           console.warn(

@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { expmPlanCoverage, expmPlanProducts } from './expm';
+import { disposeRotationForward, Rotation, RotationGroup } from './rotation';
+
+describe('RotationGroup plans', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('cover a steadily growing ‖A‖₂ with a margin of two steps’ growth, without warnings', async () => {
+    const n = 32;
+    const rotations = [0, 1].map((seed) => new Rotation(n, { seed }));
+    const group = new RotationGroup(rotations);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const before = tf.memory().numTensors;
+    // W with a single entry t below the diagonal: A = t·(e₁e₀ᵀ − e₀e₁ᵀ), so ‖A‖₂ = t exactly.
+    const setNorm = (t: number) => {
+      for (const r of rotations) {
+        const w = tf.buffer([n, n], 'float32');
+        w.set(t, 1, 0);
+        const values = w.toTensor();
+        r.weight.assign(values as tf.Tensor2D);
+        values.dispose();
+      }
+    };
+    const step = 0.1;
+    let lastPlan = group.plan();
+    for (let k = 0; k <= 25; k++) {
+      const t = k * step;
+      setNorm(t);
+      lastPlan = group.plan();
+      expect(expmPlanCoverage(lastPlan, { skew: true }), `step ${k}`).toBeGreaterThanOrEqual(t);
+      const { value, owned } = group.forward();
+      // The loop awaits each step, as a training loop reading its losses; then lets the group's
+      // own read of the same norms (another promise) settle.
+      await value.norms.data();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (owned) disposeRotationForward(value);
+    }
+    expect(warn).not.toHaveBeenCalled();
+    // At ‖A‖₂ = 2.5 the last read is the bound ‖A^q‖_F^{1/q} = 2^{1/(2q)}·2.4 (2.54–2.69 for
+    // q = 6 or 3), and 1.1 times that plus two steps' growth (2 × ≈ 0.11) is 3.0–3.2: degree 18
+    // covers it in 5 products. (A 1.25× margin plus four reads' growth would need 6.)
+    expect(lastPlan).toEqual({ degree: 18, squarings: 0 });
+    expect(expmPlanProducts(lastPlan)).toBe(5);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const r of rotations) r.dispose();
+  });
+
+  it('warns once when the norm jumps past the plan, and covers it afterwards', async () => {
+    const n = 8;
+    const rotation = new Rotation(n, { seed: 3 });
+    const group = new RotationGroup([rotation]);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const evaluate = async () => {
+      const { value, owned } = group.forward();
+      await value.norms.data();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (owned) disposeRotationForward(value);
+    };
+    const setEntry = (t: number) => {
+      const w = tf.buffer([n, n], 'float32');
+      w.set(t, 1, 0);
+      const values = w.toTensor();
+      rotation.weight.assign(values as tf.Tensor2D);
+      values.dispose();
+    };
+    for (const t of [0.1, 0.2, 0.3]) {
+      setEntry(t);
+      await evaluate();
+    }
+    setEntry(6);
+    await evaluate();
+    await evaluate();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/exceeded/);
+    expect(expmPlanCoverage(group.plan(), { skew: true })).toBeGreaterThanOrEqual(6);
+    rotation.dispose();
+  });
+});
