@@ -3,6 +3,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expmPlanCoverage, expmPlanProducts } from './expm';
 import { disposeRotationForward, Rotation, RotationGroup } from './rotation';
 
+/** Sets W so that A = t·(e₁e₀ᵀ − e₀e₁ᵀ): ‖A‖₂ = t exactly. */
+function setNorm(rotation: Rotation, t: number): void {
+  const w = tf.buffer([rotation.size, rotation.size], 'float32');
+  w.set(t, 1, 0);
+  const values = w.toTensor();
+  rotation.weight.assign(values as tf.Tensor2D);
+  values.dispose();
+}
+
 describe('RotationGroup plans', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -14,21 +23,11 @@ describe('RotationGroup plans', () => {
     const group = new RotationGroup(rotations);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const before = tf.memory().numTensors;
-    // W with a single entry t below the diagonal: A = t·(e₁e₀ᵀ − e₀e₁ᵀ), so ‖A‖₂ = t exactly.
-    const setNorm = (t: number) => {
-      for (const r of rotations) {
-        const w = tf.buffer([n, n], 'float32');
-        w.set(t, 1, 0);
-        const values = w.toTensor();
-        r.weight.assign(values as tf.Tensor2D);
-        values.dispose();
-      }
-    };
     const step = 0.1;
     let lastPlan = group.plan();
     for (let k = 0; k <= 25; k++) {
       const t = k * step;
-      setNorm(t);
+      for (const r of rotations) setNorm(r, t);
       lastPlan = group.plan();
       expect(expmPlanCoverage(lastPlan, { skew: true }), `step ${k}`).toBeGreaterThanOrEqual(t);
       const { value, owned } = group.forward();
@@ -59,18 +58,11 @@ describe('RotationGroup plans', () => {
       await new Promise((resolve) => setTimeout(resolve, 0));
       if (owned) disposeRotationForward(value);
     };
-    const setEntry = (t: number) => {
-      const w = tf.buffer([n, n], 'float32');
-      w.set(t, 1, 0);
-      const values = w.toTensor();
-      rotation.weight.assign(values as tf.Tensor2D);
-      values.dispose();
-    };
     for (const t of [0.1, 0.2, 0.3]) {
-      setEntry(t);
+      setNorm(rotation, t);
       await evaluate();
     }
-    setEntry(6);
+    setNorm(rotation, 6);
     await evaluate();
     await evaluate();
     expect(warn).toHaveBeenCalledTimes(1);
