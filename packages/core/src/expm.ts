@@ -55,6 +55,7 @@ function thetas(skew: boolean): readonly number[] {
 }
 const THETA = thetas(false);
 const THETA_SKEW = thetas(true);
+const thetaTable = (options: ExpmPlanOptions) => (options.skew ? THETA_SKEW : THETA);
 
 /**
  * How Paterson–Stockmeyer evaluates `D = Σ_{k=1}^{m} X^k / k!` (the Taylor polynomial minus I):
@@ -115,6 +116,10 @@ export interface ExpmProgram {
   readonly penalty: number;
   readonly steps: readonly Step[];
   readonly power: { readonly index: number; readonly exponent: number };
+  /** The values its derivative reuses: the operands of its products, and the power. */
+  readonly kept: ReadonlySet<number>;
+  /** The steps compiled for the forward pass (with I) and for the derivative (without). */
+  readonly ops: readonly [withIdentity: readonly Op[], withoutIdentity: readonly Op[]];
 }
 
 function program(
@@ -124,7 +129,21 @@ function program(
   penalty = 0,
 ): ExpmProgram {
   const products = steps.filter((s) => 'product' in s).length;
-  return { degree, steps, power, products, penalty };
+  const kept = new Set<number>([power.index]);
+  for (const step of steps) if ('product' in step) for (const i of step.product) kept.add(i);
+  const ops = [compileSteps(steps, true), compileSteps(steps, false)] as const;
+  return { degree, steps, power, products, penalty, kept, ops };
+}
+
+/** A combination of two earlier values with unit coefficients: `a + b`. */
+function plus(a: number, b: number): Step {
+  return {
+    identity: 0,
+    terms: [
+      [a, 1],
+      [b, 1],
+    ],
+  };
 }
 
 /** The Paterson–Stockmeyer evaluation of {@link Scheme} as a program. */
@@ -142,13 +161,7 @@ function patersonStockmeyer(m: number): ExpmProgram {
   let d = firstBlock + blocks - 1;
   for (let j = blocks - 2; j >= 0; j--) {
     steps.push({ product: [d, p - 1] });
-    steps.push({
-      identity: 0,
-      terms: [
-        [firstBlock + j, 1],
-        [steps.length, 1],
-      ],
-    });
+    steps.push(plus(firstBlock + j, steps.length));
     d = steps.length;
   }
   return program(m, steps, { index: q - 1, exponent: q });
@@ -243,28 +256,10 @@ const T12 = program(
       ],
     }, // 6: B1 − I
     { product: [3, 3] }, // 7: B4²
-    {
-      identity: 0,
-      terms: [
-        [4, 1],
-        [7, 1],
-      ],
-    }, // 8: A6
-    {
-      identity: 0,
-      terms: [
-        [5, 1],
-        [8, 1],
-      ],
-    }, // 9: B2 + A6
+    plus(4, 7), // 8: A6
+    plus(5, 8), // 9: B2 + A6
     { product: [9, 8] }, // 10
-    {
-      identity: 0,
-      terms: [
-        [6, 1],
-        [10, 1],
-      ],
-    }, // 11: D
+    plus(6, 10), // 11: D
   ],
   { index: 2, exponent: 3 },
 );
@@ -327,28 +322,10 @@ const T18 = program(
       ],
     }, // 8: B2 − I
     { product: [4, 5] }, // 9: B1·B5
-    {
-      identity: 0,
-      terms: [
-        [9, 1],
-        [6, 1],
-      ],
-    }, // 10: A9
-    {
-      identity: 0,
-      terms: [
-        [7, 1],
-        [10, 1],
-      ],
-    }, // 11: B3 + A9
+    plus(9, 6), // 10: A9
+    plus(7, 10), // 11: B3 + A9
     { product: [11, 10] }, // 12
-    {
-      identity: 0,
-      terms: [
-        [8, 1],
-        [12, 1],
-      ],
-    }, // 13: D
+    plus(8, 12), // 13: D
   ],
   { index: 3, exponent: 6 },
   0.5,
@@ -426,7 +403,7 @@ export function expmPlan(normBound: number, options: ExpmPlanOptions = {}): Expm
   if (!(normBound >= 0) || !Number.isFinite(normBound)) {
     throw new Error(`expmPlan: normBound must be a finite number ≥ 0, got ${normBound}`);
   }
-  const thetaOf = options.skew ? THETA_SKEW : THETA;
+  const thetaOf = thetaTable(options);
   const tiny = options.size !== undefined && options.size < TINY;
   const programs = tiny ? PS_PROGRAMS : PROGRAMS;
   let best: ExpmPlan = { degree: MAX_DEGREE, squarings: MAX_SQUARINGS };
@@ -452,7 +429,7 @@ export function expmPlan(normBound: number, options: ExpmPlanOptions = {}): Expm
  * ```
  */
 export function expmPlanCoverage(plan: ExpmPlan, options: ExpmPlanOptions = {}): number {
-  return (options.skew ? THETA_SKEW : THETA)[plan.degree]! * 2 ** plan.squarings;
+  return thetaTable(options)[plan.degree]! * 2 ** plan.squarings;
 }
 
 /**
@@ -528,7 +505,7 @@ function scaledSumsFaster(size: number): boolean {
 type Term = readonly [key: number, coefficient: number];
 
 /**
- * A program's steps compiled once (per program, and with or without I): products, and runs of
+ * A program's steps compiled once (with or without I): products, and runs of
  * linear combinations whose terms all precede the run, each with its distinct terms (`keys`), its
  * `[g, t]` coefficient matrix and, for the scaled-addition path, each row's non-zero terms.
  */
@@ -539,17 +516,6 @@ type Op =
       readonly coefficients: readonly number[];
       readonly rows: ReadonlyArray<readonly Term[]>;
     };
-
-const compiled = new Map<ExpmProgram, [withIdentity: Op[], withoutIdentity: Op[]]>();
-
-function compile(prog: ExpmProgram, withIdentity: boolean): Op[] {
-  let entry = compiled.get(prog);
-  if (!entry) {
-    entry = [compileSteps(prog.steps, true), compileSteps(prog.steps, false)];
-    compiled.set(prog, entry);
-  }
-  return entry[withIdentity ? 0 : 1];
-}
 
 function compileSteps(steps: readonly Step[], withIdentity: boolean): Op[] {
   const ops: Op[] = [];
@@ -608,7 +574,7 @@ function runProgram(
 ): tf.Tensor[] {
   const values: tf.Tensor[] = [first];
   const termOf = (k: number) => (k < 0 ? eye! : values[k]!);
-  for (const op of compile(prog, eye !== null)) {
+  for (const op of prog.ops[eye !== null ? 0 : 1]) {
     if ('product' in op) {
       values.push(product(op.product[0], op.product[1], values));
       continue;
@@ -633,20 +599,6 @@ function runProgram(
     }
   }
   return values;
-}
-
-const keptByProgram = new Map<ExpmProgram, ReadonlySet<number>>();
-
-/** Indices of the values the derivative of a program reuses. */
-function keptIndices(prog: ExpmProgram): ReadonlySet<number> {
-  let kept = keptByProgram.get(prog);
-  if (!kept) {
-    const set = new Set<number>([prog.power.index]);
-    for (const step of prog.steps) if ('product' in step) for (const i of step.product) set.add(i);
-    keptByProgram.set(prog, set);
-    kept = set;
-  }
-  return kept;
 }
 
 /**
@@ -694,8 +646,7 @@ export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
     const prog = expmProgram(usedPlan);
     const all = runProgram(prog, x, eye, (l, r, vs) => matMul(vs[l]!, vs[r]!));
     let d = all[all.length - 1]!;
-    const kept = keptIndices(prog);
-    const values = all.map((v, i) => (kept.has(i) ? v : null));
+    const values = all.map((v, i) => (prog.kept.has(i) ? v : null));
     // Squarings: (I + D)² = I + (2D + D²).
     const squaringFactors: tf.Tensor[] = [];
     for (let j = 0; j < squarings; j++) {
