@@ -403,6 +403,45 @@ describe('expmFrechet (the exact derivative of expm)', () => {
     }
   });
 
+  it('with skew A and F, derives squarings of even and odd powers in one product each', async () => {
+    const n = 8;
+    const a = skew(randomMatrix(n, 0.06, 17), n); // ‖A‖₂ within every plan below
+    const f = skew(randomMatrix(n, 1, 18), n);
+    const at = t2(a, n);
+    const ft = t2(f, n);
+    const fd = fd64(a, f, n);
+    // n×n products (the combinations are [g, t] × [t, n²] ones at this size).
+    const products = async (run: () => tf.Tensor) =>
+      (await tf.profile(() => run())).kernels.filter(
+        (k) => k.name === 'BatchMatMul' && k.inputShapes.every((s) => s.join() === `${n},${n}`),
+      ).length;
+    // [plan, squarings of an even or odd power in its program]: X² everywhere, and X⁶ = (X³)².
+    for (const [plan, pure] of [
+      [{ degree: 8, squarings: 0 }, 1],
+      [{ degree: 12, squarings: 1 }, 1],
+      [{ degree: 18, squarings: 0 }, 2],
+      [{ degree: 15, squarings: 1 }, 1],
+      [{ degree: 8, squarings: 1, patersonStockmeyer: true }, 1],
+    ] as const) {
+      const label = JSON.stringify(plan);
+      const state = expmForward(at, plan);
+      const general = await products(() => expmFrechet(state, ft));
+      const skewed = await products(() => expmFrechet(state, ft, { skew: true }));
+      expect(general, label).toBe(2 * expmPlanProducts(plan));
+      expect(skewed, label).toBe(general - pure);
+      const l = expmFrechet(state, ft, { skew: true });
+      const lg = expmFrechet(state, ft);
+      expect(maxRelErr(await l.data(), fd), label).toBeLessThan(2e-5);
+      expect(maxRelErr(await l.data(), await lg.data()), label).toBeLessThan(1e-6);
+      tf.dispose([l, lg]);
+      disposeExpmState(state);
+    }
+    // The programs know which values are even or odd polynomials of X.
+    expect(expmProgram({ degree: 18, squarings: 0 }).parity.slice(0, 4)).toEqual([1, 0, 1, 0]);
+    expect(expmProgram({ degree: 12, squarings: 0 }).parity.at(-1)).toBeNull();
+    tf.dispose([at, ft]);
+  });
+
   it('reuses the forward intermediates without leaking', () => {
     const a = tf.randomNormal([3, 4, 4], 0, 0.3, 'float32', 1);
     const f = tf.randomNormal([3, 4, 4], 0, 1, 'float32', 2);

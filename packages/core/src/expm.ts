@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from './mat-mul';
+import { transposeMatrices } from './skew';
 import { tidy } from './tidy';
 
 /**
@@ -118,6 +119,11 @@ export interface ExpmProgram {
   readonly power: { readonly index: number; readonly exponent: number };
   /** The values its derivative reuses: the operands of its products, and the power. */
   readonly kept: ReadonlySet<number>;
+  /**
+   * Per value, whether it is an even (0) or an odd (1) polynomial of X, or neither (null). For a
+   * skew-symmetric X an even value is symmetric and an odd one skew-symmetric.
+   */
+  readonly parity: ReadonlyArray<0 | 1 | null>;
   /** The steps compiled for the forward pass (with I) and for the derivative (without). */
   readonly ops: readonly [withIdentity: readonly Op[], withoutIdentity: readonly Op[]];
 }
@@ -132,7 +138,24 @@ function program(
   const kept = new Set<number>([power.index]);
   for (const step of steps) if ('product' in step) for (const i of step.product) kept.add(i);
   const ops = [compileSteps(steps, true), compileSteps(steps, false)] as const;
-  return { degree, steps, power, products, penalty, kept, ops };
+  return { degree, steps, power, products, penalty, kept, parity: parities(steps), ops };
+}
+
+/** {@link ExpmProgram.parity}: X is odd, I even; products add parities, sums keep a common one. */
+function parities(steps: readonly Step[]): (0 | 1 | null)[] {
+  const parity: (0 | 1 | null)[] = [1];
+  for (const step of steps) {
+    if ('product' in step) {
+      const l = parity[step.product[0]]!;
+      const r = parity[step.product[1]]!;
+      parity.push(l === null || r === null ? null : (((l + r) % 2) as 0 | 1));
+      continue;
+    }
+    const own = step.terms.filter(([, c]) => c !== 0).map(([i]) => parity[i]!);
+    if (step.identity !== 0) own.push(0);
+    parity.push(own.length > 0 && own.every((q) => q !== null && q === own[0]) ? own[0]! : null);
+  }
+  return parity;
 }
 
 /** A combination of two earlier values with unit coefficients: `a + b`. */
@@ -363,7 +386,8 @@ export function expmProgram(plan: ExpmPlan): ExpmProgram {
 
 /**
  * The number of `n×n` matrix products {@link expm} runs for a plan. The exact derivative
- * ({@link expmFrechet}) takes twice as many.
+ * ({@link expmFrechet}) takes twice as many, less one per squaring of an even or odd power of X
+ * when A and the direction are skew-symmetric (one or two).
  *
  * ```js
  * expmPlanProducts({degree: 8, squarings: 2});  // 5: three for the polynomial, two squarings
@@ -675,19 +699,48 @@ export function expmNormBound(state: ExpmState): tf.Tensor {
   });
 }
 
+/** Options of {@link expmFrechet}. */
+export interface ExpmFrechetOptions {
+  /**
+   * Whether both A and the direction F are skew-symmetric (a rotation's generator, and a
+   * direction tangent to so(n)). Then the derivative of every value that is an even or odd
+   * polynomial of A has A's symmetry, and the derivative of squaring one, `dU·U + U·dU`, is
+   * `P + Pᵀ` with `P = dU·U`: one product instead of two (X² in every program, and X⁶ = (X³)² in
+   * degree 18's). Wrong results if either is not skew-symmetric. Default false.
+   */
+  skew?: boolean;
+}
+
 /**
  * The Fréchet derivative `Lexp(A, F) = ∫₀¹ e^{sA} F e^{(1−s)A} ds` of the matrix exponential at
  * the `A` of `state` in direction `F`, exact for the polynomial the forward pass evaluated
- * (two products per product of the forward pass; no 2n×2n block exponential).
+ * (two products per product of the forward pass, one per squaring of an even or odd power when
+ * `skew`; no 2n×2n block exponential).
+ *
+ * ```js
+ * const state = expmForward(a, expmPlan(2, { skew: true }));
+ * const l = expmFrechet(state, k, { skew: true });  // a and k skew-symmetric
+ * disposeExpmState(state);
+ * ```
  */
-export function expmFrechet(state: ExpmState, f: tf.Tensor): tf.Tensor {
+export function expmFrechet(
+  state: ExpmState,
+  f: tf.Tensor,
+  options: ExpmFrechetOptions = {},
+): tf.Tensor {
   return tf.tidy(() => {
     const { plan, scale, values, squaringFactors, squaringMasks } = state;
+    const prog = expmProgram(plan);
     const dx = typeof scale === 'number' && scale === 1 ? f : tf.mul(f, scale);
     // d(U·V) = dU·V + U·dV; combinations are linear, and I's derivative is 0.
-    const dValues = runProgram(expmProgram(plan), dx, null, (l, r, ds) =>
-      tf.add(matMul(ds[l]!, values[r]!), matMul(values[l]!, ds[r]!)),
-    );
+    const dValues = runProgram(prog, dx, null, (l, r, ds) => {
+      if (options.skew && l === r && prog.parity[l] !== null) {
+        // U = ±Uᵀ and dU = ±dUᵀ with the same sign, so U·dU = (dU·U)ᵀ.
+        const p = matMul(ds[l]!, values[l]!);
+        return tf.add(p, transposeMatrices(p));
+      }
+      return tf.add(matMul(ds[l]!, values[r]!), matMul(values[l]!, ds[r]!));
+    });
     let dd = dValues[dValues.length - 1]!;
     squaringFactors.forEach((m, j) => {
       const next = tf.add(matMul(dd, m), matMul(m, dd));

@@ -4,6 +4,7 @@ export { cached, isCaching } from './cached';
 export { stableDivide } from './divide';
 export {
   disposeExpmState,
+  type ExpmFrechetOptions,
   type ExpmOptions,
   type ExpmPlan,
   type ExpmPlanOptions,

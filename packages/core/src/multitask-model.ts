@@ -665,7 +665,7 @@ export class MultitaskModel {
    * heads' backward pass already rotated back. So ρ_i = c‖r − g_i‖², and with `T_i = 2c·rᵀ(r − g_i)`
    * (first n columns; `R_iᵀ G_i = T_iᵀ`): `G_i = R_i T_iᵀ`, and the gradient of W_i is
    * `strictLower(Ψ*(K_i))` with `K_i = T_iᵀ − T_i` and `Ψ*(K) = ∫₀¹ e^{sA} K e^{−sA} ds
-   * = Lexp(A, K e^{−A})` (FORMAT.md's `Ĝ − Ĝᵀ`). No rotation of r, one `[n, B·P] × [B·P, n]`
+   * = Lexp(A, K e^{−A}) = Lexp(A, K) e^{−A}` (FORMAT.md's `Ĝ − Ĝᵀ`). No rotation of r, one `[n, B·P] × [B·P, n]`
    * correlation per task.
    */
   private rotationGradients(
@@ -719,7 +719,9 @@ export class MultitaskModel {
       }
       const state = rotation.expm[j]!;
       const skew = tf.sub(tT, t); // K_i
-      const psi = expmFrechet(state, matMul(skew, transposeMatrices(state.value)));
+      // Ψ*(K) = Lexp(A, K) e^{−A}: e^A commutes with e^{sA}. Both A and K are skew-symmetric,
+      // which makes the derivative of squaring an even or odd power one product instead of two.
+      const psi = matMul(expmFrechet(state, skew, { skew: true }), transposeMatrices(state.value));
       const d = strictLower(psi);
       dW.push(...(chunk.rank === 2 ? [d] : tf.unstack(d)));
     });
