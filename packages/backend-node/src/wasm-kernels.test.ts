@@ -192,6 +192,76 @@ describe('useWasmFastKernels', () => {
     tf.dispose([...fast, ...own, x, xi]);
   });
 
+  it('transposes rows of a multiple of 128 in 32×32 blocks, exactly as the backend’s own kernel', async () => {
+    await useNodeBackend({ prefer: ['wasm'] });
+    // [shape, perm, whether the blocked view is used]
+    const cases: [number[], number[], boolean][] = [
+      [[256, 256], [1, 0], true],
+      [[256, 64], [1, 0], true],
+      [[128, 2048], [1, 0], true],
+      [[3, 128, 96], [0, 2, 1], true],
+      [[96, 64], [1, 0], false], // rows not a multiple of 128
+      [[256, 32], [1, 0], false], // rows too short to gain
+      [[128, 128, 64], [1, 0, 2], false], // not the last two axes
+      [[2, 2, 128, 64], [0, 1, 3, 2], false], // rank 4
+    ];
+    const tensors = cases.map(([shape], i) => tf.randomNormal(shape, 0, 1, 'float32', 30 + i));
+    const ints = tf.cast(tf.mul(tensors[1]!, 100), 'int32');
+    const run = () => [
+      ...cases.map(([, perm], i) => tf.transpose(tensors[i]!, perm)),
+      tf.transpose(ints),
+    ];
+    // Which shapes reach the backend's own kernel.
+    restoreWasmKernels();
+    const own = tf.getKernel(tf.Transpose, 'wasm');
+    const reached: string[] = [];
+    tf.unregisterKernel(tf.Transpose, 'wasm');
+    tf.registerKernel({
+      ...own,
+      kernelFunc: (args) => {
+        const { x } = args.inputs as { x: tf.TensorInfo };
+        reached.push(`${x.shape}|${(args.attrs as unknown as { perm: number[] }).perm}`);
+        return own.kernelFunc(args);
+      },
+    });
+    useWasmFastKernels();
+    const before = tf.memory().numTensors;
+    const fast = run();
+    const fastValues = await Promise.all(fast.map((t) => t.data()));
+    expect(tf.memory().numTensors).toBe(before + fast.length);
+    expect(reached.slice(0, 4)).toEqual([
+      '8,32,8,32|2,3,0,1',
+      '8,32,2,32|2,3,0,1',
+      '4,32,64,32|2,3,0,1',
+      '3,4,32,3,32|0,3,4,1,2',
+    ]);
+    expect(reached.slice(4)).toEqual([
+      '96,64|1,0',
+      '256,32|1,0',
+      '128,128,64|1,0,2',
+      '2,2,128,64|0,1,3,2',
+      '8,32,2,32|2,3,0,1', // int32 [256, 64]
+    ]);
+    restoreWasmKernels();
+    tf.unregisterKernel(tf.Transpose, 'wasm');
+    tf.registerKernel(own);
+    const mine = run();
+    const ownValues = await Promise.all(mine.map((t) => t.data()));
+    useWasmFastKernels();
+    fast.forEach((t, i) => {
+      expect(t.shape, `case ${i}`).toEqual(mine[i]!.shape);
+      expect(t.dtype).toBe(mine[i]!.dtype);
+      expect(Array.from(fastValues[i]!), `case ${i}`).toEqual(Array.from(ownValues[i]!));
+    });
+    // And against the host: [256, 64]ᵀ[j][i] = x[i][j].
+    const host = (await tensors[1]!.array()) as number[][];
+    const t1 = (await fast[1]!.array()) as number[][];
+    expect(t1.length).toBe(64);
+    expect(t1[37]![201]).toBe(host[201]![37]);
+    expect(t1.flat()).toEqual(host[0]!.flatMap((_, j) => host.map((row) => row[j]!)));
+    tf.dispose([...fast, ...mine, ...tensors, ints]);
+  });
+
   it('clones by sharing memory, and the clone outlives its source', async () => {
     await useNodeBackend({ prefer: ['wasm'] });
     const before = tf.memory();

@@ -177,6 +177,50 @@ const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
 
+/** Whether `perm` swaps the last two axes of a rank-`rank` tensor and keeps the others. */
+function swapsLastTwo(perm: readonly number[], rank: number): boolean {
+  if (perm.length !== rank || rank < 2) return false;
+  for (let i = 0; i < rank - 2; i++) if (perm[i] !== i) return false;
+  return perm[rank - 2] === rank - 1 && perm[rank - 1] === rank - 2;
+}
+
+/** The block side of {@link blockedTranspose}. */
+const BLOCK = 32;
+
+/**
+ * `Transpose` of the last two axes of a `[rows, cols]` matrix (or a `[k, rows, cols]` batch) as
+ * the same kernel on the view `[rows/32, 32, cols/32, 32]`, permuted `[2, 3, 0, 1]`: the same
+ * values, moved in 32×32 blocks. The backend's own kernel writes the output column by column,
+ * `rows` elements apart; when `rows` is a multiple of 128 those writes alias in the cache
+ * (measured here: `[256, 256]` 250 µs against 80 µs blocked, `[256, 64]` 68 against 18,
+ * `[2048, 256]` 4.7 against 1.0 ms), while other sizes (`[192, 192]`: 17 µs) and short rows
+ * (`[256, 32]`) are faster unblocked, and keep the backend's kernel.
+ */
+function blockedTranspose(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { perm } = args.attrs as unknown as { perm: number[] };
+    const rank = x.shape.length;
+    const rows = x.shape[rank - 2]!;
+    const cols = x.shape[rank - 1]!;
+    if (
+      x.dtype === 'string' ||
+      rank > 3 ||
+      !swapsLastTwo(perm, rank) ||
+      rows % 128 !== 0 ||
+      cols % BLOCK !== 0 ||
+      cols < 2 * BLOCK
+    )
+      return original(args);
+    const lead = x.shape.slice(0, -2);
+    const view = { ...x, shape: [...lead, rows / BLOCK, BLOCK, cols / BLOCK, BLOCK] };
+    const at = lead.length;
+    const blocks = [...lead.map((_, i) => i), at + 2, at + 3, at, at + 1];
+    const out = original({ ...args, inputs: { x: view }, attrs: { perm: blocks } });
+    return { ...(out as tf.TensorInfo), shape: [...lead, cols, rows] };
+  };
+}
+
 /** Our replacement for each wrapped kernel, given the backend's own. */
 const REPLACEMENTS: Record<string, (original: tf.KernelConfig) => tf.KernelFunc> = {
   [tf.BatchMatMul]: (o) => withoutTransposes(o.kernelFunc, true),
@@ -185,6 +229,7 @@ const REPLACEMENTS: Record<string, (original: tf.KernelConfig) => tf.KernelFunc>
   [tf.SplitV]: (o) => stringsToOriginal(o.kernelFunc, fastSplitV, 'x'),
   [tf.Unpack]: (o) => stringsToOriginal(o.kernelFunc, fastUnpack, 'value'),
   [tf.Identity]: (o) => stringsToOriginal(o.kernelFunc, sharedIdentity, 'x'),
+  [tf.Transpose]: (o) => blockedTranspose(o.kernelFunc),
 };
 
 /** String tensors live outside the heap: the backend's own kernel handles them. */
@@ -200,7 +245,7 @@ function stringsToOriginal(
 }
 
 /**
- * Replaces six kernels of the wasm backend with faster equivalents (same results):
+ * Replaces seven kernels of the wasm backend with faster equivalents (same results):
  *
  * - `BatchMatMul`, `_FusedMatMul`: the backend runs a plain product `[m, k] × [k, n]` through
  *   XNNPACK at 20–35 GFLOP/s on one core, but one with `transposeA`/`transposeB`, or a batch of
@@ -214,6 +259,9 @@ function stringsToOriginal(
  *   copy only the slice, inside the heap.
  * - `Identity` (`tf.clone`, `tf.keep`-adjacent copies): shares the input's memory by reference
  *   count, as the cpu backend does, instead of copying it.
+ * - `Transpose` of the last two axes when the rows are a multiple of 128 long: moved in 32×32
+ *   blocks, 3–4.6× faster ({@link blockedTranspose}); these are the transposes of the products
+ *   above and of RotoGrad's rotations.
  *
  * Idempotent; {@link useNodeBackend} calls it when it selects `wasm` (option `fastKernels`).
  * Returns false when the wasm backend's kernels are not registered (nothing to replace).
