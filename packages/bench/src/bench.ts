@@ -356,7 +356,7 @@ const f = (x: number | undefined, p = 2) =>
   x === undefined || Number.isNaN(x) ? '–' : x.toFixed(p);
 let md = `# Step-time benchmark\n\nRun ${started}${quick ? ' (--quick)' : ''}; median of ${steps} steps after ${warmup} warm-up steps; batch ${B}, input ${IN}, backbone ${IN}→${HIDDEN} ReLU→d, K linear heads, MSE, Adam. Node ${process.version}, ${(await import('node:os')).cpus().length} cores (shared with other jobs: timings are noisy).\n\n`;
 md +=
-  "Rotation GFLOP/s = the rotation part's floor FLOPs (K·(3·2Bn² + 12n³) + 2Bn²) ÷ (method ms − VanillaMTL ms); matMul GFLOP/s = the backend's plain 2-D `tf.matMul` at [B,n]×[n,n] / [n,n]×[n,n]; n×n products/task = the `[n,n]×[n,n]`-shaped products of one step ÷ K (the exponential, its exact gradient, B·e^A, K·e^{−A}; at d = 256 also the B×n×n ones, since B = n).\n\n";
+  "Rotation GFLOP/s = the rotation part's floor FLOPs (K·(3·2Bn² + 12n³) + 2Bn²) ÷ (method ms − VanillaMTL ms); matMul GFLOP/s = the backend's plain 2-D `tf.matMul` at [B,n]×[n,n] / [n,n]×[n,n]; n×n products/task = the `[n,n]×[n,n]`-shaped products of one step ÷ K (the exponential, its exact gradient, B·e^A and Lexp(A, K)·e^{−A}; at d = 256 also the B×n×n ones, since B = n).\n\n";
 for (const backend of Object.keys(matmul)) {
   md += `## ${backend}\n\n| d | K | method | ms | ref ms | ÷ Vanilla | ref ÷ Vanilla | rotation GFLOP/s | matMul GFLOP/s | n×n products/task | tensors/step | MB/step | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
   for (const c of cells.filter((x) => x.backend === backend)) {
