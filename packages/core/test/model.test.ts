@@ -207,6 +207,27 @@ describe('rotations under training', () => {
   });
 });
 
+describe("the rotations' exact gradient", () => {
+  it('takes 16 n×n products per task with the degree-12 plan and one squaring', () => {
+    // n = 64 (batch 16, hidden 12: no other product is n×n by n×n). Per task: the exponential
+    // (4 + 1 squaring), R = B·e^A, its derivative (2 per product, but X² in 1 because A and K are
+    // skew-symmetric, and 2 for the squaring: 9) and the final ·e^{−A}: 5 + 1 + 9 + 1.
+    const p = problem({ seed: 4, rep: 64 });
+    const model = new RotoGrad(p.backbone, p.heads, { rotationShape: 64, seed: 1, expmMaxNorm: 3 });
+    const spy = vi.spyOn(tf.engine(), 'runKernel');
+    model.computeGradients(p.x, p.lossFn).dispose();
+    const square = spy.mock.calls.filter(
+      ([name, inputs]) =>
+        name === 'BatchMatMul' &&
+        Object.values(inputs as Record<string, tf.Tensor>).every((t) => t.shape.join() === '64,64'),
+    ).length;
+    spy.mockRestore();
+    expect(square).toBe(2 * 16);
+    model.dispose();
+    p.dispose();
+  });
+});
+
 describe('cached()', () => {
   it('computes the rotation matrices once per weight value and disposes them on exit', async () => {
     const p = problem({ seed: 7 });
