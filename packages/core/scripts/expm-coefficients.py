@@ -11,12 +11,18 @@ every coefficient against 1/k!.
 Degree 8 (3 products): A4 = X²(x1 X + x2 X²), A8 = (x3 X² + A4)(x4 I + x5 X + x6 X² + x7 A4),
 T = I + X + y2 X² + A8, with x3 = 2/3; of the two real solutions, the one with x1 > 0.
 
-Degree 12 (4 products): A6 = B3 + B4², T = B1 + (B2 + A6)·A6, B_i combinations of I, X, X², X³.
-Written as p = A6 (degree 6, p(0) = 0: a constant shift of p is absorbed by B1) and B2, the
-conditions on degrees 4…12 leave one free parameter; B2's X³ coefficient is set to 1/20, the most
-accurate in float32 of a scan over [−0.5, 0.5] (n = 256 skew matrices, ‖X‖₂ up to 3.2, one
-squaring: within 2.5× of Paterson–Stockmeyer's error; 0.1 is 5× worse, ±0.5 1000×).
-B4 = b1 X + b2 X² + b3 X³ then follows from p's top three coefficients.
+Degree 12 (4 products): X⁴ = (X²)², P = B·C + R, T = F + (Q + P)·P, with B, R, Q, F combinations
+of I, X, X², X⁴ and C of X, X². Both X² and X⁴ are squares of even powers, so for skew-symmetric
+X and directions the exact derivative takes 6 products instead of Bader, Blanes & Casas' form
+(B_i of I, X, X², X³, a mixed square B4²), which takes 7. With u = P + Q/2, T = F + u² − Q²/4: F
+sets degrees 0, 1, 2 and 4, and degrees 3 and 5…12 of u² − Q²/4 must be 1/k!. Degrees 12…9 give
+u6…u3; u2 is free; degree 7 gives u1, degree 8 q4² (real for u2 > 0.1168), and degrees 6, 5 and 3
+a quadratic in u0 (two branches). Of the family, u2 = 7/50 with the + branch and q4 < 0 has the
+smallest constants (largest 2.5) and is the most accurate in float32: on 256×256 skew matrices
+its error is 0.3–0.6× that of Bader, Blanes & Casas' form (‖X‖₂ up to 1.56, and ‖A‖₂ up to 3.1
+with one squaring); the other branches are 1–13× worse. T has no terms above degree 12.
+P(0) = 0 (q0 = 2 u0); B = b1 X + b4 X⁴ and C = c1 X + c2 X² carry P's x³, x⁵ and x⁶
+(b4 = c2 = √|p6|), R the rest.
 
 Degree 18 (5 products): A9 = B1·B5 + B4, T = B2 + (B3 + A9)·A9, B_i combinations of I, X, X²,
 X³, X⁶ (B1 without X⁶). With p = A9 (degree 9, p(0) = 0) and q = B3, the conditions on the degrees
@@ -98,30 +104,43 @@ def degree8():
     show("  chosen", root)
 
 
-def degree12(b2_cubic=sp.Rational(1, 20)):
-    c = sp.symbols("c1:7")
-    r0, r1, r2 = sp.symbols("r0:3")
-    p = sum(c[i - 1] * x**i for i in range(1, 7))
-    b2 = r0 + r1 * x + r2 * x**2 + b2_cubic * x**3
-    t = poly(p * p + b2 * p)
-    unknowns = list(c) + [r0, r1, r2]
-    scale = np.array([1 / np.sqrt(float(sp.factorial(2 * i))) for i in range(1, 7)] + [1, 1, 0.5])
-    roots = solve_all(unknowns, taylor_conditions(t, range(4, 13)), scale, 150, 0)
-    roots = [r for r in roots if r[5] > 0]  # B4² needs p's x⁶ coefficient > 0
-    print("degree 12: ", len(roots), "real solutions with B2's x³ coefficient", b2_cubic)
-    cs = [mp.mpf(0)] + roots[0][:6]
-    b2v = roots[0][6:] + [mp.mpf(b2_cubic.p) / b2_cubic.q]
-    b3 = mp.sqrt(cs[6])
-    b2 = cs[5] / (2 * b3)
-    b1 = (cs[4] - b2**2) / (2 * b3)
-    b4v = [mp.mpf(0), b1, b2, b3]
-    square = [sum(b4v[i] * b4v[k - i] for i in range(4) if 0 <= k - i < 4) for k in range(7)]
-    b3v = [cs[k] - square[k] for k in range(4)]
-    tv = [sum(cs[i] * cs[k - i] for i in range(7) if 0 <= k - i < 7)
-          + sum(b2v[j] * cs[k - j] for j in range(4) if 0 <= k - j < 7) for k in range(4)]
-    b1v = [1 / mp.factorial(k) - tv[k] for k in range(4)]
-    for name, v in [("B4", b4v), ("B3", b3v), ("B2", b2v), ("B1", b1v)]:
-        show(f"  {name} (I, X, X², X³)", v)
+def degree12(u2=mp.mpf(7) / 50, branch=1, sign=-1):
+    e = [1 / mp.factorial(k) for k in range(13)]
+    u = [mp.mpf(0)] * 7
+    u[6] = mp.sqrt(e[12])
+    u[5] = e[11] / (2 * u[6])
+    u[4] = (e[10] - u[5] ** 2) / (2 * u[6])
+    u[3] = (e[9] - 2 * u[4] * u[5]) / (2 * u[6])
+    u[2] = u2
+    u[1] = (e[7] - 2 * u[2] * u[5] - 2 * u[3] * u[4]) / (2 * u[6])
+    q4sq = 4 * (2 * u[2] * u[6] + 2 * u[3] * u[5] + u[4] ** 2 - e[8])
+    q4 = sign * mp.sqrt(q4sq)
+    # Degrees 6 and 5 give q2 and q1 in terms of u0; degree 3 is then a quadratic in u0.
+    k6 = 2 * u[1] * u[5] + 2 * u[2] * u[4] + u[3] ** 2 - e[6]
+    k5 = 2 * u[1] * u[4] + 2 * u[2] * u[3] - e[5]
+    k3 = 2 * u[1] * u[2] - e[3]
+    a = -8 * u[5] * u[6] / q4sq
+    b = 2 * u[3] - 2 * (2 * u[5] * k6 + 2 * u[6] * k5) / q4sq
+    c = k3 - 2 * k5 * k6 / q4sq
+    u[0] = (-b + branch * mp.sqrt(b * b - 4 * a * c)) / (2 * a)
+    q = [2 * u[0], 2 * (2 * u[0] * u[5] + k5) / q4, 2 * (2 * u[0] * u[6] + k6) / q4, 0, q4, 0, 0]
+    p = [u[k] - q[k] / 2 for k in range(7)]
+    s6 = mp.sqrt(abs(p[6]))
+    b4, c2 = p[6] / s6, s6
+    c1 = p[5] / b4
+    b1 = p[3] / c2
+    r = [p[0], p[1], p[2] - b1 * c1, p[4]]
+    qp = [q[k] + p[k] for k in range(7)]
+    t = [sum(qp[i] * p[k - i] for i in range(7) if 0 <= k - i < 7) for k in range(13)]
+    f = [e[k] - t[k] for k in (0, 1, 2, 4)]
+    assert abs(e[3] - t[3]) < mp.mpf(10) ** -45 and abs(p[0]) < mp.mpf(10) ** -45
+    assert all(abs(e[k] - t[k]) < mp.mpf(10) ** -45 for k in range(5, 13))
+    print(f"degree 12: u2 = {mp.nstr(u2, 6)}, branch {branch:+d}, q4 {'<' if sign < 0 else '>'} 0")
+    show("  B (I, X, X², X⁴)", [0, b1, 0, b4])
+    show("  C (I, X, X²)", [0, c1, c2])
+    show("  R (I, X, X², X⁴)", r)
+    show("  Q (I, X, X², X⁴)", [q[0], q[1], q[2], q[4]])
+    show("  F (I, X, X², X⁴)", f)
 
 
 def degree18():

@@ -237,62 +237,72 @@ const T8 = program(
 );
 
 /**
- * Degree 12 in 4 products (the same paper's form): `A6 = B3 + B4²`, `T = B1 + (B2 + A6)·A6`,
- * with `B_i` combinations of I, X, X², X³. Of the one-parameter family of solutions, the one with
- * B2's X³ coefficient 1/20, the most accurate in float32 of a scan (`scripts/expm-coefficients.py`).
+ * Degree 12 in 4 products: `X⁴ = (X²)²`, `P = B·C + R`, `T = F + (Q + P)·P`, with B, R, Q, F
+ * combinations of I, X, X², X⁴ and C of X, X². A variant of Bader, Blanes & Casas' form (which
+ * squares a combination of X, X², X³) whose two first products square even powers, so the exact
+ * derivative for skew-symmetric A takes 6 products instead of 7; of its one-parameter family, the
+ * member with the smallest constants, which rounds 0.3–0.6× as much as that form
+ * (`scripts/expm-coefficients.py`). T has no terms above degree 12.
  */
 const T12 = program(
   12,
   [
     { product: [0, 0] }, // 1: X²
-    { product: [1, 0] }, // 2: X³
+    { product: [1, 1] }, // 2: X⁴
     {
       identity: 0,
       terms: [
-        [0, 0.13181061013830184],
-        [1, 0.02027855540589259],
+        [0, 2.514540870330681],
         [2, 0.006759518468630863],
       ],
-    }, // 3: B4
+    }, // 3: B
     {
       identity: 0,
       terms: [
-        [0, 0.05596579136025359],
-        [1, 0.026793341291279978],
-        [2, -0.013348772068420757],
+        [0, 0.04055711081178518],
+        [1, 0.006759518468630863],
       ],
-    }, // 4: B3
+    }, // 4: C
     {
-      identity: 18.685828136857438,
+      identity: 0,
       terms: [
-        [0, 1.1973922902494332],
-        [1, 0.14523809523809525],
-        [2, 0.05],
+        [0, 0.2781056053058027],
+        [1, 0.0038266228549985065],
+        [2, 0.0036496430534768776],
       ],
-    }, // 5: B2
+    }, // 5: R
     {
-      identity: 0, // B1's 1, less the I of e^X − I
+      identity: 2.2701183717361935,
       terms: [
-        [0, -0.045767158900919515],
-        [1, -0.39544921587434745],
-        [2, 0.2502499848165337],
+        [0, 0.47454977262264286],
+        [1, 0.06838172885247461],
+        [2, -0.0029129414738886285],
       ],
-    }, // 6: B1 − I
-    { product: [3, 3] }, // 7: B4²
-    plus(4, 7), // 8: A6
-    plus(5, 8), // 9: B2 + A6
-    { product: [9, 8] }, // 10
-    plus(6, 10), // 11: D
+    }, // 6: Q
+    {
+      identity: 0, // F's 1, less the I of e^X − I
+      terms: [
+        [0, 0.36866735611248275],
+        [1, 0.05048305797101765],
+        [2, -0.002569372382879333],
+      ],
+    }, // 7: F − I
+    { product: [3, 4] }, // 8: B·C
+    plus(5, 8), // 9: P
+    plus(6, 9), // 10: Q + P
+    { product: [10, 9] }, // 11
+    plus(7, 11), // 12: D
   ],
-  { index: 2, exponent: 3 },
+  { index: 2, exponent: 4 },
 );
 
 /**
  * Degree 18 in 5 products (the same paper's form): `A9 = B1·B5 + B4`, `T = B2 + (B3 + A9)·A9`,
  * with `B_i` combinations of I, X, X², X³, X⁶ (B1 without X⁶); the best in float32 of the four
  * real solutions with A9(0) = 0. Its last product carries `B3 ≈ −11 I`, so it rounds worse than
- * the others: at n = 256, ‖X‖₂ = 3 and a spread spectrum its error is 3–4e-6 against 1e-6 for
- * degree 12 with one squaring (same cost) and 5e-7 for Paterson–Stockmeyer with 7 products.
+ * the others: at n = 256 (wasm), ‖X‖₂ = 2.4 and 3.1 its error is 3.3e-6 and 1.1e-5 against 7e-7
+ * and 1.3e-6 for degree 12 with one squaring, which costs the same (and as much for the
+ * derivative of skew-symmetric matrices: 8 products each).
  * {@link expmPlan} charges it half a product, so it wins only where it saves a whole one.
  */
 const T18 = program(
