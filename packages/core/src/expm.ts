@@ -715,8 +715,9 @@ export interface ExpmFrechetOptions {
    * Whether both A and the direction F are skew-symmetric (a rotation's generator, and a
    * direction tangent to so(n)). Then the derivative of every value that is an even or odd
    * polynomial of A has A's symmetry, and the derivative of squaring one, `dU·U + U·dU`, is
-   * `P + Pᵀ` with `P = dU·U`: one product instead of two (X² in every program, and X⁶ = (X³)² in
-   * degree 18's). Wrong results if either is not skew-symmetric. Default false.
+   * `P + Pᵀ` with `P = dU·U`: one product instead of two (X² in every program, X⁴ = (X²)² in
+   * degree 12's and X⁶ = (X³)² in degree 18's). Wrong results if either is not skew-symmetric.
+   * Default false.
    */
   skew?: boolean;
 }

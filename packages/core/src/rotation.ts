@@ -179,7 +179,8 @@ export class RotationGroup {
    * warning below, and the plan after it covers the new norm; a plan overshot by 10% is still
    * accurate to a few float32 roundoffs (degree 12: remainder ≤ 1.1^13 u ≈ 3.5u), below the
    * rounding of the products themselves. (The norms are themselves upper bounds,
-   * `‖A^q‖_F^{1/q}` ≥ ‖A‖₂, see {@link expmNormBound}: 8% above ‖A‖₂ on the bench's rotations.)
+   * `‖A^q‖_F^{1/q}` ≥ ‖A‖₂, see {@link expmNormBound}: with degree 12's q = 4, 9% above ‖A‖₂ on
+   * the bench's rotations after 30 steps; q = 3 gave 12%.)
    */
   plan(): ExpmPlan {
     if (this.pinnedPlan) return this.pinnedPlan;
