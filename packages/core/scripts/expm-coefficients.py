@@ -1,7 +1,8 @@
 """Derives the constants of the degree-8, 12 and 18 exponential programs in src/expm.ts.
 
-The forms are those of Bader, Blanes & Casas, "Computing the matrix exponential with an
-optimized Taylor polynomial approximation" (Mathematics 7, 1174, 2019); the constants are
+The degree-8 and 18 forms are those of Bader, Blanes & Casas, "Computing the matrix exponential
+with an optimized Taylor polynomial approximation" (Mathematics 7, 1174, 2019), degree 12 a
+variant of theirs (below); the constants are
 solved for here, to 50 digits, from the conditions that each program equals the Taylor
 polynomial of its degree. `src/expm.test.ts` expands the programs again in float64 and checks
 every coefficient against 1/k!.
