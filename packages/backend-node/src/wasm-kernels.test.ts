@@ -36,6 +36,50 @@ function maxError(got: ArrayLike<number>, want: number[]): number {
   return worst;
 }
 
+/**
+ * Registers, in place of the wasm backend's kernel `name`, one that calls `record` and then the
+ * original; returns what restores the original.
+ */
+function watchWasmKernel(name: string, record: (args: Parameters<tf.KernelFunc>[0]) => void) {
+  const config = tf.getKernel(name, 'wasm');
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({
+    ...config,
+    kernelFunc: (args) => {
+      record(args);
+      return config.kernelFunc(args);
+    },
+  });
+  return () => {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(config);
+  };
+}
+
+/**
+ * Runs `run` again on the backend's own kernels (after `restore`, if given, has put back any
+ * watched kernel), and expects our kernels' outputs `fast` to equal them in shape, dtype and
+ * every value. Returns the own kernels' outputs, which the caller disposes.
+ */
+async function expectAsOwnKernels(
+  fast: tf.Tensor[],
+  run: () => tf.Tensor[],
+  restore?: () => void,
+): Promise<tf.Tensor[]> {
+  const fastValues = await Promise.all(fast.map((t) => t.data()));
+  restoreWasmKernels();
+  restore?.();
+  const own = run();
+  const ownValues = await Promise.all(own.map((t) => t.data()));
+  useWasmFastKernels();
+  fast.forEach((t, i) => {
+    expect(t.shape, `output ${i}`).toEqual(own[i]!.shape);
+    expect(t.dtype).toBe(own[i]!.dtype);
+    expect(Array.from(fastValues[i]!), `output ${i}`).toEqual(Array.from(ownValues[i]!));
+  });
+  return own;
+}
+
 describe('useWasmFastKernels', () => {
   afterAll(() => restoreWasmKernels());
 
@@ -121,22 +165,11 @@ describe('useWasmFastKernels', () => {
     // Not a timing test: watches which wasm kernels a transposed product reaches.
     await useNodeBackend({ prefer: ['wasm'] });
     const seen: string[] = [];
-    const watch = (name: string) => {
-      const config = tf.getKernel(name, 'wasm');
-      tf.unregisterKernel(name, 'wasm');
-      tf.registerKernel({
-        ...config,
-        kernelFunc: (args) => {
-          const { transposeA, transposeB } = (args.attrs ?? {}) as Record<string, unknown>;
-          seen.push(name === tf.Transpose ? name : `${name}(${transposeA},${transposeB})`);
-          return config.kernelFunc(args);
-        },
+    const watch = (name: string) =>
+      watchWasmKernel(name, (args) => {
+        const { transposeA, transposeB } = (args.attrs ?? {}) as Record<string, unknown>;
+        seen.push(name === tf.Transpose ? name : `${name}(${transposeA},${transposeB})`);
       });
-      return () => {
-        tf.unregisterKernel(name, 'wasm');
-        tf.registerKernel(config);
-      };
-    };
     restoreWasmKernels();
     const unwatch = [watch(tf.BatchMatMul), watch(tf.Transpose)];
     useWasmFastKernels(); // wraps the watched kernel
@@ -172,17 +205,9 @@ describe('useWasmFastKernels', () => {
     ];
     const before = tf.memory().numTensors;
     const fast = run();
-    const fastValues = await Promise.all(fast.map((t) => t.data()));
     expect(tf.memory().numTensors).toBe(before + fast.length);
-    restoreWasmKernels();
-    const own = run();
-    const ownValues = await Promise.all(own.map((t) => t.data()));
-    useWasmFastKernels();
-    fast.forEach((t, i) => {
-      expect(t.shape, `output ${i}`).toEqual(own[i]!.shape);
-      expect(t.dtype).toBe(own[i]!.dtype);
-      expect(Array.from(fastValues[i]!), `output ${i}`).toEqual(Array.from(ownValues[i]!));
-    });
+    const own = await expectAsOwnKernels(fast, run);
+    const fastValues = await Promise.all(fast.map((t) => t.data()));
     // And against values read on the host.
     const host = (await x.array()) as number[][][];
     expect(Array.from(fastValues[0]!)).toEqual(
@@ -194,40 +219,33 @@ describe('useWasmFastKernels', () => {
 
   it('transposes rows of a multiple of 128 in 32×32 blocks, exactly as the backend’s own kernel', async () => {
     await useNodeBackend({ prefer: ['wasm'] });
-    // [shape, perm, whether the blocked view is used]
-    const cases: [number[], number[], boolean][] = [
-      [[256, 256], [1, 0], true],
-      [[256, 64], [1, 0], true],
-      [[128, 2048], [1, 0], true],
-      [[3, 128, 96], [0, 2, 1], true],
-      [[96, 64], [1, 0], false], // rows not a multiple of 128
-      [[256, 32], [1, 0], false], // rows too short to gain
-      [[128, 128, 64], [1, 0, 2], false], // not the last two axes
-      [[2, 2, 128, 64], [0, 1, 3, 2], false], // rank 4
+    // The first four take the blocked view, the others the backend's kernel.
+    const cases: { shape: number[]; perm: number[] }[] = [
+      { shape: [256, 256], perm: [1, 0] },
+      { shape: [256, 64], perm: [1, 0] },
+      { shape: [128, 2048], perm: [1, 0] },
+      { shape: [3, 128, 96], perm: [0, 2, 1] },
+      { shape: [96, 64], perm: [1, 0] }, // rows not a multiple of 128
+      { shape: [256, 32], perm: [1, 0] }, // rows too short to gain
+      { shape: [128, 128, 64], perm: [1, 0, 2] }, // not the last two axes
+      { shape: [2, 2, 128, 64], perm: [0, 1, 3, 2] }, // rank 4
     ];
-    const tensors = cases.map(([shape], i) => tf.randomNormal(shape, 0, 1, 'float32', 30 + i));
+    const tensors = cases.map(({ shape }, i) => tf.randomNormal(shape, 0, 1, 'float32', 30 + i));
     const ints = tf.cast(tf.mul(tensors[1]!, 100), 'int32');
     const run = () => [
-      ...cases.map(([, perm], i) => tf.transpose(tensors[i]!, perm)),
+      ...cases.map(({ perm }, i) => tf.transpose(tensors[i]!, perm)),
       tf.transpose(ints),
     ];
     // Which shapes reach the backend's own kernel.
     restoreWasmKernels();
-    const own = tf.getKernel(tf.Transpose, 'wasm');
     const reached: string[] = [];
-    tf.unregisterKernel(tf.Transpose, 'wasm');
-    tf.registerKernel({
-      ...own,
-      kernelFunc: (args) => {
-        const { x } = args.inputs as { x: tf.TensorInfo };
-        reached.push(`${x.shape}|${(args.attrs as unknown as { perm: number[] }).perm}`);
-        return own.kernelFunc(args);
-      },
+    const unwatch = watchWasmKernel(tf.Transpose, (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      reached.push(`${x.shape}|${(args.attrs as unknown as { perm: number[] }).perm}`);
     });
     useWasmFastKernels();
     const before = tf.memory().numTensors;
     const fast = run();
-    const fastValues = await Promise.all(fast.map((t) => t.data()));
     expect(tf.memory().numTensors).toBe(before + fast.length);
     expect(reached.slice(0, 4)).toEqual([
       '8,32,8,32|2,3,0,1',
@@ -242,17 +260,7 @@ describe('useWasmFastKernels', () => {
       '2,2,128,64|0,1,3,2',
       '8,32,2,32|2,3,0,1', // int32 [256, 64]
     ]);
-    restoreWasmKernels();
-    tf.unregisterKernel(tf.Transpose, 'wasm');
-    tf.registerKernel(own);
-    const mine = run();
-    const ownValues = await Promise.all(mine.map((t) => t.data()));
-    useWasmFastKernels();
-    fast.forEach((t, i) => {
-      expect(t.shape, `case ${i}`).toEqual(mine[i]!.shape);
-      expect(t.dtype).toBe(mine[i]!.dtype);
-      expect(Array.from(fastValues[i]!), `case ${i}`).toEqual(Array.from(ownValues[i]!));
-    });
+    const mine = await expectAsOwnKernels(fast, run, unwatch);
     // And against the host: [256, 64]ᵀ[j][i] = x[i][j].
     const host = (await tensors[1]!.array()) as number[][];
     const t1 = (await fast[1]!.array()) as number[][];

@@ -665,8 +665,8 @@ export class MultitaskModel {
    * heads' backward pass already rotated back. So ρ_i = c‖r − g_i‖², and with `T_i = 2c·rᵀ(r − g_i)`
    * (first n columns; `R_iᵀ G_i = T_iᵀ`): `G_i = R_i T_iᵀ`, and the gradient of W_i is
    * `strictLower(Ψ*(K_i))` with `K_i = T_iᵀ − T_i` and `Ψ*(K) = ∫₀¹ e^{sA} K e^{−sA} ds
-   * = Lexp(A, K e^{−A}) = Lexp(A, K) e^{−A}` (FORMAT.md's `Ĝ − Ĝᵀ`). No rotation of r, one `[n, B·P] × [B·P, n]`
-   * correlation per task.
+   * = Lexp(A, K e^{−A}) = Lexp(A, K) e^{−A}` (FORMAT.md's `Ĝ − Ĝᵀ`). No rotation of r, one
+   * `[n, B·P] × [B·P, n]` correlation per task.
    */
   private rotationGradients(
     taskGrads: tf.Tensor[],

@@ -38,9 +38,10 @@ describe('RotationGroup plans', () => {
       if (owned) disposeRotationForward(value);
     }
     expect(warn).not.toHaveBeenCalled();
-    // At ‖A‖₂ = 2.5 the last read is the bound ‖A^q‖_F^{1/q} = 2^{1/(2q)}·2.4 (2.54–2.69 for
-    // q = 6 or 3), and 1.1 times that plus two steps' growth (2 × ≈ 0.11) is 3.0–3.2: degree 18
-    // covers it in 5 products. (A 1.25× margin plus four reads' growth would need 6.)
+    // At ‖A‖₂ = 2.5 the last read is the bound ‖A^q‖_F^{1/q} = 2^{1/(2q)}·2.4 = 2.62 (degree 12's
+    // q = 4), and 1.1 times that plus two steps' growth (2 × 0.13, the largest rate read) is 3.14:
+    // beyond degree 12 with a squaring (3.12), within degree 18's 3.27 in 5 products. (A 1.25×
+    // margin plus four reads' growth would need 6.)
     expect(lastPlan).toEqual({ degree: 18, squarings: 0 });
     expect(expmPlanProducts(lastPlan)).toBe(5);
     expect(tf.memory().numTensors).toBe(before);
