@@ -369,6 +369,40 @@ describe('expm', () => {
     at.dispose();
   });
 
+  it("bounds ‖A‖₂ of a skew matrix by degree 8's sixth moment, −⟨X², A4⟩ / x2 = Σ|λ|⁶", async () => {
+    const n = 64;
+    const a = skew(randomMatrix(n, 0.004, 17), n);
+    const sigma = spectralNorm(a, n);
+    const a2 = mm(a, a, n);
+    const a6 = mm(mm(a2, a2, n), a2, n);
+    let trace6 = 0;
+    for (let i = 0; i < n; i++) trace6 += a6[i * n + i]!;
+    // Eigenvalues ±iθ: tr(A⁶) = −Σθ⁶.
+    const moment = (-trace6) ** (1 / 6);
+    const at = t2(a, n);
+    for (const squarings of [0, 1]) {
+      const state = expmForward(at, { degree: 8, squarings });
+      const skewBound = (await expmNormBound(state, { skew: true }).data())[0]!;
+      const powerBound = (await expmNormBound(state).data())[0]!;
+      const label = `${squarings} squarings, ‖A‖₂ = ${sigma.toFixed(3)}`;
+      expect(Math.abs(skewBound / moment - 1), label).toBeLessThan(1e-4);
+      expect(skewBound, label).toBeGreaterThanOrEqual(sigma);
+      expect(skewBound, label).toBeLessThanOrEqual(sigma * n ** (1 / 6));
+      // X² alone: ‖X²‖_F^{1/2}, up to n^{1/4}-loose; here ≈ 1.6·‖A‖₂ against ≈ 1.3.
+      expect(skewBound, label).toBeLessThan(0.85 * powerBound);
+      disposeExpmState(state);
+    }
+    // Degree 12 has no moment: the skew option changes nothing there.
+    const state = expmForward(at, { degree: 12, squarings: 0 });
+    const [b0, b1] = await Promise.all([
+      expmNormBound(state).data(),
+      expmNormBound(state, { skew: true }).data(),
+    ]);
+    expect(b1[0]).toBe(b0[0]);
+    disposeExpmState(state);
+    at.dispose();
+  });
+
   it('rejects non-square input', () => {
     const a = tf.zeros([2, 3]);
     expect(() => expm(a)).toThrow(/square/);

@@ -5,6 +5,7 @@ export { stableDivide } from './divide';
 export {
   disposeExpmState,
   type ExpmFrechetOptions,
+  type ExpmNormBoundOptions,
   type ExpmOptions,
   type ExpmPlan,
   type ExpmPlanOptions,

@@ -39,10 +39,12 @@ describe('RotationGroup plans', () => {
     }
     expect(warn).not.toHaveBeenCalled();
     // At ‖A‖₂ = 2.5 the last read is the bound ‖A^q‖_F^{1/q} = 2^{1/(2q)}·2.4 = 2.62 (degree 12's
-    // q = 4), and 1.1 times that plus two steps' growth (2 × 0.13, the largest rate read) is 3.14:
-    // beyond degree 12 with a squaring (3.12), within degree 18's 3.27 in 5 products. (A 1.25×
-    // margin plus four reads' growth would need 6.)
-    expect(lastPlan).toEqual({ degree: 18, squarings: 0 });
+    // q = 4). The largest rate read is 0.115: from 0.109 at ‖A‖₂ = 0.1 (the first plan's q = 4) to
+    // 0.224 at 0.2 (degree 8's sixth moment, 2^{1/6}·0.2). 1.1 × 2.62 + 2 × 0.115 = 3.11: within
+    // degree 12 with a squaring (3.12), 5 products. (With degree 8's X² bound, 2^{1/4}·‖A‖₂, the
+    // rate read was 0.13 and the plan degree 18, also 5; a 1.25× margin plus four reads' growth
+    // would need 6.)
+    expect(lastPlan).toEqual({ degree: 12, squarings: 1 });
     expect(expmPlanProducts(lastPlan)).toBe(5);
     expect(tf.memory().numTensors).toBe(before);
     for (const r of rotations) r.dispose();
