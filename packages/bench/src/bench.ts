@@ -4,7 +4,9 @@
  * grid on every backend available in Node, and writes results/bench.{md,json}.
  *
  * Flags: --quick (small smoke run), --backends=wasm,cpu, --steps=N, --warmup=N, --d=16,64,
- * --k=2,8, --out=NAME (report file stem), --profile (kernel profile of RotoGrad d=256 K=8).
+ * --k=2,8, --out=NAME (report file stem), --profile (kernel profile of RotoGrad d=256 K=8),
+ * --norms=0.1,1,3 (the rotation part against its floor at set ‖A_i‖₂; `none` to skip),
+ * --sweep-backends=wasm (the backends that run that sweep).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,6 +33,14 @@ const ds = list('d', quick ? [16, 64] : [16, 64, 256]);
 const ks = list('k', quick ? [2] : [2, 4, 8]);
 const backends = opt('backends')?.split(',') ?? ['cpu', 'wasm', 'webgpu', 'tensorflow'];
 const stem = opt('out') ?? (quick ? 'bench-quick' : 'bench');
+/**
+ * The ‖A_i‖₂ of the norm sweep ({@link sweepNorm}), run at the grid's largest d and K, on the
+ * backends where such a step takes well under a second (not cpu, not webgpu on a software
+ * adapter).
+ */
+const sweepNorms =
+  opt('norms') === 'none' ? [] : list('norms', quick ? [] : [0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3]);
+const sweepBackends = opt('sweep-backends')?.split(',') ?? ['wasm', 'tensorflow'];
 const B = 256;
 const IN = 64;
 const HIDDEN = 256;
@@ -132,6 +142,8 @@ interface Cell {
   /** `[n, n] × [n, n]`-shaped products in one step, per task (batched ones counted per matrix). */
   squareProductsPerTask: number;
   rotationGflops?: number;
+  /** The largest ‖A_i‖₂ after the timed steps (rotation methods). */
+  rotationNorm?: number;
 }
 
 async function timeStep(model: MultitaskModel, p: ReturnType<typeof problem>, opts: StepOptions) {
@@ -165,6 +177,8 @@ async function benchCell(
   for (let i = 0; i < steps; i++) samples.push(await timeStep(model, p, opts));
   await model.flush();
   const leakedPerStep = (tf.memory().numTensors - n0) / steps;
+  const rotationNorm =
+    method === 'VanillaMTL' ? undefined : Math.max(...(await rotationNorms(model, d)));
   if (flag('profile') && method === 'RotoGrad')
     await kernelProfile(model, p, opts, `${backend} ${method} d=${d} K=${k}`);
   const info = await tf.profile(async () => {
@@ -196,6 +210,7 @@ async function benchCell(
     ),
     leakedPerStep,
     squareProductsPerTask: squareProducts(info.kernels, d) / k,
+    ...(rotationNorm === undefined ? {} : { rotationNorm }),
   };
 }
 
@@ -209,6 +224,160 @@ function squareProducts(kernels: { name: string; inputShapes: number[][] }[], n:
     if (square(a) && square(b)) count += a.length === 3 ? (a[0] as number) : 1;
   }
   return count;
+}
+
+/** The rotation weights W_i of a model (its `[n, n]` rotograd variables). */
+const rotationWeights = (model: MultitaskModel, n: number) =>
+  model
+    .rotogradVariables()
+    .filter((v) => v.shape.length === 2 && v.shape[0] === n && v.shape[1] === n);
+
+/**
+ * ‖A_i‖₂ of every rotation of a model, `A_i = L_i − L_iᵀ` with L_i the strictly lower part of W_i
+ * (FORMAT.md §2): 100 power iterations (A is normal, so ‖A^{j+1}v‖ / ‖A^j v‖ → ‖A‖₂). Outside the
+ * timed steps; it reads the values back.
+ */
+async function rotationNorms(model: MultitaskModel, n: number): Promise<number[]> {
+  const norms = tf.tidy(() => {
+    const lower = tf.sub(tf.linalg.bandPart(tf.ones([n, n]), -1, 0), tf.eye(n));
+    return rotationWeights(model, n).map((w) => {
+      const l = tf.mul(w, lower);
+      const a = tf.sub(l, tf.transpose(l)) as tf.Tensor2D;
+      let v = tf.randomNormal([n, 1], 0, 1, 'float32', 3) as tf.Tensor2D;
+      for (let i = 0; i < 100; i++) {
+        const av = tf.matMul(a, v);
+        v = tf.div(av, tf.maximum(tf.norm(av), 1e-30));
+      }
+      return tf.norm(tf.matMul(a, v));
+    });
+  });
+  const out = await Promise.all(norms.map(async (t) => (await t.data())[0] as number));
+  tf.dispose(norms);
+  return out;
+}
+
+/** Sets every W_i to a seeded standard-normal matrix scaled so that ‖A_i‖₂ = nu. */
+async function setRotationNorms(model: MultitaskModel, n: number, nu: number): Promise<void> {
+  const ws = rotationWeights(model, n);
+  ws.forEach((w, i) => {
+    tf.tidy(() => w.assign(tf.randomNormal([n, n], 0, 1, 'float32', 700 + i)));
+  });
+  const norms = await rotationNorms(model, n);
+  ws.forEach((w, i) => {
+    tf.tidy(() => w.assign(tf.mul(w, nu / (norms[i] as number))));
+  });
+}
+
+interface SweepPoint {
+  backend: string;
+  d: number;
+  k: number;
+  /** The ‖A_i‖₂ set, and the largest one after the timed steps. */
+  norm: number;
+  normAfter: number;
+  vanillaMs: number;
+  rotogradMs: number;
+  /** RotoGrad − VanillaMTL, and its floor at the backend's matMul rate. */
+  rotationMs: number;
+  /** The plain `[n,n]×[n,n]` matMul rate, measured between the blocks of steps (median). */
+  gflops: number;
+  floorMs: number;
+  squareProductsPerTask: number;
+  leakedPerStep: number;
+}
+
+/**
+ * The rotation part of a RotoGrad step against its floor at a set ‖A_i‖₂. The issue's floor
+ * counts the exponential and its exact gradient as 6 n×n products, "when the norm of A is small";
+ * the cheapest float32-accurate exponential grows with the norm, so the grid's cells, whose
+ * rotations start at A = 0 and grow under Adam, measure wherever training has taken them. Here
+ * every W_i is set to a random matrix with ‖A_i‖₂ = nu (a spread spectrum, like FORMAT.md's
+ * perturbed cases) and the rotations' Adam runs at 1e-7, so the norm stays put (a step's cost does
+ * not depend on the learning rate). RotoGrad and VanillaMTL steps on the same problem alternate in
+ * blocks of four, each block followed by 10 plain `[n,n]×[n,n]` products that give the floor's
+ * rate side by side; medians of `steps` steps each and of the blocks' rates.
+ */
+async function sweepNorm(
+  backend: string,
+  vanilla: { model: MultitaskModel; opts: StepOptions },
+  p: ReturnType<typeof problem>,
+  d: number,
+  k: number,
+  nu: number,
+): Promise<SweepPoint> {
+  const model = new RotoGrad(p.backbone, p.heads, { rotationShape: d, seed: 1 });
+  await setRotationNorms(model, d, nu);
+  const optimizer = tf.train.adam(1e-3);
+  const rotogradOptimizer = tf.train.adam(1e-7);
+  const opts = { optimizer, rotogradOptimizer };
+  for (let i = 0; i < warmup; i++) await timeStep(model, p, opts);
+  await model.flush();
+  const operand = tf.randomNormal([d, d]);
+  const n0 = tf.memory().numTensors;
+  const v: number[] = [];
+  const r: number[] = [];
+  const rates: number[] = [];
+  for (let i = 0; i < steps; i += 4) {
+    for (let j = 0; j < 4; j++) v.push(await timeStep(vanilla.model, p, vanilla.opts));
+    for (let j = 0; j < 4; j++) r.push(await timeStep(model, p, opts));
+    // The plain matMul rate side by side with the steps (the machine's speed drifts).
+    const t0 = performance.now();
+    const ys: tf.Tensor[] = [];
+    for (let j = 0; j < 10; j++) ys.push(tf.matMul(operand, operand));
+    await ys[9]!.data();
+    rates.push((10 * 2 * d ** 3) / ((performance.now() - t0) * 1e6));
+    tf.dispose(ys);
+  }
+  await model.flush();
+  await vanilla.model.flush();
+  const leakedPerStep = (tf.memory().numTensors - n0) / (v.length + r.length);
+  operand.dispose();
+  const info = await tf.profile(async () => {
+    const losses = model.step(p.x, p.lossFn, opts);
+    await Promise.all(losses.map((l) => l.data()));
+    tf.dispose(losses);
+  });
+  await model.flush();
+  const normAfter = Math.max(...(await rotationNorms(model, d)));
+  model.dispose();
+  optimizer.dispose();
+  rotogradOptimizer.dispose();
+  const [vanillaMs, rotogradMs] = [median(v), median(r)];
+  return {
+    backend,
+    d,
+    k,
+    norm: nu,
+    normAfter,
+    vanillaMs,
+    rotogradMs,
+    rotationMs: rotogradMs - vanillaMs,
+    gflops: median(rates),
+    floorMs: rotationFloorFlops(d, k) / (median(rates) * 1e6),
+    squareProductsPerTask: squareProducts(info.kernels, d) / k,
+    leakedPerStep,
+  };
+}
+
+/** The norm sweep on one backend at (d, k): one VanillaMTL model, one RotoGrad per norm. */
+async function sweep(backend: string, d: number, k: number): Promise<SweepPoint[]> {
+  const p = problem(d, k);
+  const vanilla = {
+    model: new VanillaMTL(p.backbone, p.heads),
+    opts: { optimizer: tf.train.adam(1e-3) } as StepOptions,
+  };
+  for (let i = 0; i < warmup; i++) await timeStep(vanilla.model, p, vanilla.opts);
+  const points: SweepPoint[] = [];
+  for (const nu of sweepNorms) points.push(await sweepNorm(backend, vanilla, p, d, k, nu));
+  for (const pt of points) {
+    console.info(
+      `${backend} sweep d=${d} K=${k} ‖A‖₂=${pt.norm}: RotoGrad ${pt.rotogradMs.toFixed(1)} ms, VanillaMTL ${pt.vanillaMs.toFixed(1)} ms, rotation ${(pt.rotationMs / pt.floorMs).toFixed(2)}× its floor, ${pt.squareProductsPerTask.toFixed(1)} n×n products/task`,
+    );
+  }
+  vanilla.model.dispose();
+  vanilla.opts.optimizer.dispose();
+  p.dispose();
+  return points;
 }
 
 const profiles: string[] = [];
@@ -298,6 +467,7 @@ async function selectBackend(name: string): Promise<string | undefined> {
 }
 
 const cells: Cell[] = [];
+const sweepPoints: SweepPoint[] = [];
 const skipped: Record<string, string> = {};
 const matmul: Record<string, Record<number, { bnn: number; nnn: number }>> = {};
 const started = new Date().toISOString();
@@ -350,6 +520,8 @@ for (const backend of backends) {
       `${backend} matMul GFLOP/s at d=${d}: before the cells ${b.bnn.toFixed(1)} / ${b.nnn.toFixed(1)}, after ${a.bnn.toFixed(1)} / ${a.nnn.toFixed(1)}`,
     );
   }
+  if (sweepNorms.length && sweepBackends.includes(backend))
+    sweepPoints.push(...(await sweep(backend, Math.max(...ds), Math.max(...ks))));
 }
 
 const f = (x: number | undefined, p = 2) =>
@@ -358,11 +530,17 @@ let md = `# Step-time benchmark\n\nRun ${started}${quick ? ' (--quick)' : ''}; m
 md +=
   "Rotation GFLOP/s = the rotation part's floor FLOPs (K·(3·2Bn² + 12n³) + 2Bn²) ÷ (method ms − VanillaMTL ms); matMul GFLOP/s = the backend's plain 2-D `tf.matMul` at [B,n]×[n,n] / [n,n]×[n,n]; n×n products/task = the `[n,n]×[n,n]`-shaped products of one step ÷ K (the exponential, its exact gradient, B·e^A and Lexp(A, K)·e^{−A}; at d = 256 also the B×n×n ones, since B = n).\n\n";
 for (const backend of Object.keys(matmul)) {
-  md += `## ${backend}\n\n| d | K | method | ms | ref ms | ÷ Vanilla | ref ÷ Vanilla | rotation GFLOP/s | matMul GFLOP/s | n×n products/task | tensors/step | MB/step | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
+  md += `## ${backend}\n\n| d | K | method | ms | ref ms | ÷ Vanilla | ref ÷ Vanilla | rotation GFLOP/s | matMul GFLOP/s | n×n products/task | ‖A_i‖₂ at the end | tensors/step | MB/step | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
   for (const c of cells.filter((x) => x.backend === backend)) {
     const mm = matmul[backend]?.[c.d];
-    md += `| ${c.d} | ${c.k} | ${c.method} | ${f(c.ms)} | ${c.refMs} | ${f(c.ratio)} | ${f(c.refRatio)} | ${f(c.rotationGflops)} | ${mm ? `${f(mm.bnn)} / ${f(mm.nnn)}` : '–'} | ${c.method === 'VanillaMTL' ? '–' : f(c.squareProductsPerTask, 1)} | ${c.tensorsPerStep} | ${f(c.bytesPerStep / 2 ** 20)} | ${c.leakedPerStep} |\n`;
+    md += `| ${c.d} | ${c.k} | ${c.method} | ${f(c.ms)} | ${c.refMs} | ${f(c.ratio)} | ${f(c.refRatio)} | ${f(c.rotationGflops)} | ${mm ? `${f(mm.bnn)} / ${f(mm.nnn)}` : '–'} | ${c.method === 'VanillaMTL' ? '–' : f(c.squareProductsPerTask, 1)} | ${f(c.rotationNorm)} | ${c.tensorsPerStep} | ${f(c.bytesPerStep / 2 ** 20)} | ${c.leakedPerStep} |\n`;
   }
+  md += '\n';
+}
+if (sweepPoints.length) {
+  md += `## The rotation part against its floor, by ‖A_i‖₂\n\nRotoGrad at the grid's largest d and K with every W_i set to a random matrix of the given ‖A_i‖₂ (a spread spectrum, like FORMAT.md's perturbed cases; the grid's rotations start at A = 0 and grow under Adam), held there by a rotation learning rate of 1e-7 (a step's cost does not depend on it). VanillaMTL and RotoGrad steps on the same problem alternate in blocks of four; medians of ${steps} each after ${warmup} warm-up steps. Each block of steps is followed by 10 plain \`[n,n]×[n,n]\` products (one read): the matMul rate side by side with the steps, median over the blocks. Floor = the floor FLOPs above at that rate; × floor = (RotoGrad − VanillaMTL) ÷ floor.\n\n| backend | d | K | ‖A_i‖₂ | after | n×n products/task | VanillaMTL ms | RotoGrad ms | rotation ms | matMul GFLOP/s | floor ms | × floor | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
+  for (const pt of sweepPoints)
+    md += `| ${pt.backend} | ${pt.d} | ${pt.k} | ${pt.norm} | ${f(pt.normAfter)} | ${f(pt.squareProductsPerTask, 1)} | ${f(pt.vanillaMs)} | ${f(pt.rotogradMs)} | ${f(pt.rotationMs)} | ${f(pt.gflops)} | ${f(pt.floorMs)} | ${f(pt.rotationMs / pt.floorMs)} | ${pt.leakedPerStep} |\n`;
   md += '\n';
 }
 if (profiles.length) md += `## Kernel profiles\n\n${profiles.join('\n')}\n`;
@@ -376,6 +554,6 @@ mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, `${stem}.md`), md);
 writeFileSync(
   join(dir, `${stem}.json`),
-  `${JSON.stringify({ started, quick, steps, warmup, batch: B, matmul, skipped, cells }, null, 2)}\n`,
+  `${JSON.stringify({ started, quick, steps, warmup, batch: B, matmul, skipped, cells, sweep: sweepPoints }, null, 2)}\n`,
 );
 console.info(md);
