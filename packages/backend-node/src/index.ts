@@ -1,3 +1,4 @@
+export { LINEAR_COMBINATION } from './linear-combination';
 export {
   type NodeBackendAttempt,
   type NodeBackendChoice,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { LINEAR_COMBINATION, linearCombinationWasm } from './linear-combination';
 
 /**
  * The parts of the wasm backend these kernels use (`BackendWasm` is not exported as a type).
@@ -263,6 +264,10 @@ function stringsToOriginal(
  *   blocks, 3–4.6× faster ({@link blockedTranspose}); these are the transposes of the products
  *   above and of RotoGrad's rotations.
  *
+ * And adds one: {@link LINEAR_COMBINATION}, the sums of scaled matrices of @rotograd/core's
+ * matrix exponential in one SIMD pass per four terms instead of a scaling and an addition per
+ * term (a four-term sum of `[256, 256]` matrices: 0.11–0.15 ms against 0.30–0.40 ms).
+ *
  * Idempotent; {@link useNodeBackend} calls it when it selects `wasm` (option `fastKernels`).
  * Returns false when the wasm backend's kernels are not registered (nothing to replace).
  *
@@ -275,6 +280,12 @@ function stringsToOriginal(
  */
 export function useWasmFastKernels(): boolean {
   let wrapped = false;
+  if (tf.getKernel(tf.Add, 'wasm') && !tf.getKernel(LINEAR_COMBINATION, 'wasm'))
+    tf.registerKernel({
+      kernelName: LINEAR_COMBINATION,
+      backendName: 'wasm',
+      kernelFunc: linearCombinationWasm as unknown as tf.KernelFunc,
+    });
   for (const [name, replacement] of Object.entries(REPLACEMENTS)) {
     if (originals.has(name)) {
       wrapped = true;
@@ -298,6 +309,7 @@ export function useWasmFastKernels(): boolean {
  * ```
  */
 export function restoreWasmKernels(): void {
+  if (tf.getKernel(LINEAR_COMBINATION, 'wasm')) tf.unregisterKernel(LINEAR_COMBINATION, 'wasm');
   for (const [name, original] of originals) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(original);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hasLinearCombinationKernel, linearCombinations } from './linear-combination';
 import { matMul } from './mat-mul';
 import { transposeMatrices } from './skew';
 import { tidy } from './tidy';
@@ -614,9 +615,10 @@ function compileSteps(steps: readonly Step[], withIdentity: boolean): Op[] {
 
 /**
  * Runs a program: `first` is X (or dX), `eye` I (null in the derivative pass, where I's terms
- * vanish); a product calls `product(left, right, values)`. A run of g combinations over t ≥ 2
- * distinct terms is one `[g, t] × [t, N]` product over the stacked terms, instead of `g · t`
- * scalings and additions, unless {@link scaledSumsFaster}. Returns every value.
+ * vanish); a product calls `product(left, right, values)`. A run of g combinations over t
+ * distinct terms is one call of the fused {@link LINEAR_COMBINATION_KERNEL} where the backend
+ * registers it; otherwise, for t ≥ 2, one `[g, t] × [t, N]` product over the stacked terms,
+ * instead of `g · t` scalings and additions, unless {@link scaledSumsFaster}. Returns every value.
  */
 function runProgram(
   prog: ExpmProgram,
@@ -626,12 +628,17 @@ function runProgram(
 ): tf.Tensor[] {
   const values: tf.Tensor[] = [first];
   const termOf = (k: number) => (k < 0 ? eye! : values[k]!);
+  const fused = hasLinearCombinationKernel();
   for (const op of prog.ops[eye !== null ? 0 : 1]) {
     if ('product' in op) {
       values.push(product(op.product[0], op.product[1], values));
       continue;
     }
     const { keys, coefficients, rows } = op;
+    if (fused && rows.some((row) => row.length > 1 || row[0]?.[1] !== 1)) {
+      values.push(...linearCombinations(keys.map(termOf), coefficients as number[], rows.length));
+      continue;
+    }
     if (rows.length > 1 && keys.length > 1 && !scaledSumsFaster(first.size)) {
       const terms = keys.map(termOf);
       // Stack/unstack rather than a reshape per term and per combination: fewer kernel calls.

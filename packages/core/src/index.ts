@@ -22,6 +22,11 @@ export {
 } from './expm';
 export type { CombineInput, CombineOutput, GradientCombiner } from './gradient-combiner';
 export { haarRotation, normalGenerator } from './haar';
+export {
+  hasLinearCombinationKernel,
+  LINEAR_COMBINATION_KERNEL,
+  linearCombinations,
+} from './linear-combination';
 export { type BatchStrategy, batchStrategy, matMul, setBatchStrategy } from './mat-mul';
 export {
   type ApplyOptions,
