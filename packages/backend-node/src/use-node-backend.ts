@@ -235,7 +235,7 @@ async function tryWasm(
   return {
     backend,
     ok: true,
-    reason: `WebAssembly kernels (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'one thread'}${fast ? ', fast transposed products and slices' : ''})`,
+    reason: `WebAssembly kernels (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'one thread'}${fast ? ', fast transposed products, slices and sums' : ''})`,
   };
 }
 

@@ -89,7 +89,7 @@ describe('useWasmFastKernels', () => {
     expect(off.reason).not.toMatch(/fast transposed/);
     const on = await useNodeBackend({ prefer: ['wasm'] });
     expect(wasmFastKernelsActive()).toBe(true);
-    expect(on.reason).toMatch(/fast transposed products and slices/);
+    expect(on.reason).toMatch(/fast transposed products, slices and sums/);
     expect(useWasmFastKernels()).toBe(true); // idempotent
   });
 
