@@ -251,7 +251,7 @@ const T8 = program(
   { index: 1, exponent: 2 },
   0,
   // ⟨X², A4⟩ = tr(X²·(x1 X³ + x2 X⁴)) = x2 tr(X⁶) = −x2 Σ|λ|⁶ (odd powers of a skew X have no
-  // trace): a sixth moment where X² alone gives a fourth, half as loose at n = 256.
+  // trace): a sixth moment where X² alone gives a fourth (random A at n = 256: 1.7·‖A‖₂, not 2.4).
   { left: 1, right: 3, weight: -1 / 0.02709116419630695, exponent: 6 },
 );
 

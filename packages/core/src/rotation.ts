@@ -184,8 +184,8 @@ export class RotationGroup {
    * rounding of the products themselves. (The norms are themselves upper bounds,
    * `‖A^q‖_F^{1/q}` ≥ ‖A‖₂, see {@link expmNormBound}: with degree 12's q = 4, 9% above ‖A‖₂ on
    * the bench's rotations after 30 steps; q = 3 gave 12%. For a spread spectrum, a random A at
-   * n = 256, q = 4 reads 1.4 times ‖A‖₂; degree 8 reads `(Σ|λ|⁶)^{1/6}`, 1.2 times, where its
-   * X² alone would give 2.4 times and flip the plan to degree 12 from ‖A‖₂ ≈ 0.25 on.)
+   * n = 256, q = 4 reads 1.4 times ‖A‖₂; degree 8 reads `(Σ|λ|⁶)^{1/6}`, 1.7 times, where its
+   * X² alone would give 2.4 times and flip the plan to degree 12 from ‖A‖₂ ≈ 0.25 on, not 0.35.)
    */
   plan(): ExpmPlan {
     if (this.pinnedPlan) return this.pinnedPlan;
