@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { WasmBackend } from './wasm-backend';
 
 /**
  * The kernel @rotograd/core runs a run of linear combinations through when the active backend
@@ -23,13 +24,6 @@ const MODULE =
   'AGFzbQEAAAABLQRgBX9/f399AGAHf39/f31/fQBgCX9/f399f31/fQBgC39/f399f31/fX99AAIPAQNlbnYGbWVtb3J5AgAAAwUEAAECAwcZBANsYzEAAANsYzIAAQNsYzMAAgNsYzQAAwr1AwRZAgJ/AnsgBP0TIQggAUECdCEGAkADQCAFIAZPDQEgAyAFav0ABAAgCP3mASEHIAIEQCAAIAVq/QAEACAH/eQBIQcLIAAgBWogB/0LBAAgBUEQaiEFDAALCwtwAgJ/A3sgBP0TIQogBv0TIQsgAUECdCEIAkADQCAHIAhPDQEgAyAHav0ABAAgCv3mASAFIAdq/QAEACAL/eYB/eQBIQkgAgRAIAAgB2r9AAQAIAn95AEhCQsgACAHaiAJ/QsEACAHQRBqIQcMAAsLC4cBAgJ/BHsgBP0TIQwgBv0TIQ0gCP0TIQ4gAUECdCEKAkADQCAJIApPDQEgAyAJav0ABAAgDP3mASAFIAlq/QAEACAN/eYBIAcgCWr9AAQAIA795gH95AH95AEhCyACBEAgACAJav0ABAAgC/3kASELCyAAIAlqIAv9CwQAIAlBEGohCQwACwsLngECAn8FeyAE/RMhDiAG/RMhDyAI/RMhECAK/RMhESABQQJ0IQwCQANAIAsgDE8NASADIAtq/QAEACAO/eYBIAUgC2r9AAQAIA/95gH95AEgByALav0ABAAgEP3mASAJIAtq/QAEACAR/eYB/eQB/eQBIQ0gAgRAIAAgC2r9AAQAIA395AEhDQsgACALaiAN/QsEACALQRBqIQsMAAsLCw==';
 
 type Lc = (out: number, len: number, acc: number, ...pointersAndCoefficients: number[]) => void;
-
-/** The parts of the wasm backend this kernel uses. */
-interface WasmBackend extends tf.KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
-  wasm: { asm: { memory: WebAssembly.Memory }; HEAPF32: Float32Array };
-}
 
 let compiled: WebAssembly.Module | null = null;
 const instances = new WeakMap<WebAssembly.Memory, Lc[]>();
@@ -76,30 +70,26 @@ export function linearCombinationWasm(args: {
       );
   const fns = functionsFor(backend);
   const vectorized = size - (size % 4);
-  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
   const outs: tf.TensorInfo[] = [];
   for (let r = 0; r < rows; r++) {
-    const nonZero: [number, number][] = [];
+    const out = backend.makeOutput([...first.shape], 'float32');
+    // Views taken after the allocation (the heap may have grown); a view's byteOffset is the
+    // tensor's address in the heap.
+    const to = backend.typedArrayFromHeap(out);
+    const nonZero: [tf.backend_util.TypedArray, number][] = [];
     terms.forEach((t, j) => {
       const c = coefficients[r * terms.length + j]!;
-      if (c !== 0) nonZero.push([offset(t), c]);
+      if (c !== 0) nonZero.push([backend.typedArrayFromHeap(t), c]);
     });
-    const out = backend.makeOutput([...first.shape], 'float32');
-    const o = offset(out);
-    if (nonZero.length === 0) {
-      backend.wasm.HEAPF32.fill(0, o / 4, o / 4 + size);
-    } else {
-      for (let j = 0; j < nonZero.length; j += 4) {
-        const chunk = nonZero.slice(j, j + 4);
-        if (vectorized > 0) fns[chunk.length - 1]!(o, vectorized, j > 0 ? 1 : 0, ...chunk.flat());
-      }
-      // A view taken after every allocation: the heap may have grown.
-      const heap = backend.wasm.HEAPF32;
-      for (let i = vectorized; i < size; i++) {
-        let s = 0;
-        for (const [p, c] of nonZero) s += c * heap[p / 4 + i]!;
-        heap[o / 4 + i] = s;
-      }
+    if (nonZero.length === 0) to.fill(0);
+    for (let j = 0; j < nonZero.length && vectorized > 0; j += 4) {
+      const chunk = nonZero.slice(j, j + 4).flatMap(([from, c]) => [from.byteOffset, c]);
+      fns[chunk.length / 2 - 1]!(to.byteOffset, vectorized, j > 0 ? 1 : 0, ...chunk);
+    }
+    for (let i = vectorized; i < size && nonZero.length > 0; i++) {
+      let s = 0;
+      for (const [from, c] of nonZero) s += c * from[i]!;
+      to[i] = s;
     }
     outs.push(out);
   }

@@ -1,13 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LINEAR_COMBINATION, linearCombinationWasm } from './linear-combination';
-
-/**
- * The parts of the wasm backend these kernels use (`BackendWasm` is not exported as a type).
- */
-interface WasmBackend extends tf.KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): tf.backend_util.TypedArray;
-}
+import type { WasmBackend } from './wasm-backend';
 
 /** The wasm backend's own kernel configs, kept while ours are registered. */
 const originals = new Map<string, tf.KernelConfig>();

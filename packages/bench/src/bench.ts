@@ -17,6 +17,7 @@ import {
   RotateOnly,
   RotoGrad,
   type StepOptions,
+  skewFromLower,
   VanillaMTL,
 } from '@rotograd/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -146,13 +147,17 @@ interface Cell {
   rotationNorm?: number;
 }
 
-async function timeStep(model: MultitaskModel, p: ReturnType<typeof problem>, opts: StepOptions) {
-  const t0 = performance.now();
+/** One training step, awaited to completion (every loss read back). */
+async function runStep(model: MultitaskModel, p: ReturnType<typeof problem>, opts: StepOptions) {
   const losses = model.step(p.x, p.lossFn, opts);
   await Promise.all(losses.map((l) => l.data()));
-  const t = performance.now() - t0;
   tf.dispose(losses);
-  return t;
+}
+
+async function timeStep(model: MultitaskModel, p: ReturnType<typeof problem>, opts: StepOptions) {
+  const t0 = performance.now();
+  await runStep(model, p, opts);
+  return performance.now() - t0;
 }
 
 async function benchCell(
@@ -181,11 +186,7 @@ async function benchCell(
     method === 'VanillaMTL' ? undefined : Math.max(...(await rotationNorms(model, d)));
   if (flag('profile') && method === 'RotoGrad')
     await kernelProfile(model, p, opts, `${backend} ${method} d=${d} K=${k}`);
-  const info = await tf.profile(async () => {
-    const losses = model.step(p.x, p.lossFn, opts);
-    await Promise.all(losses.map((l) => l.data()));
-    tf.dispose(losses);
-  });
+  const info = await tf.profile(() => runStep(model, p, opts));
   await model.flush();
   model.dispose();
   optimizer.dispose();
@@ -238,19 +239,17 @@ const rotationWeights = (model: MultitaskModel, n: number) =>
  * timed steps; it reads the values back.
  */
 async function rotationNorms(model: MultitaskModel, n: number): Promise<number[]> {
-  const norms = tf.tidy(() => {
-    const lower = tf.sub(tf.linalg.bandPart(tf.ones([n, n]), -1, 0), tf.eye(n));
-    return rotationWeights(model, n).map((w) => {
-      const l = tf.mul(w, lower);
-      const a = tf.sub(l, tf.transpose(l)) as tf.Tensor2D;
+  const norms = tf.tidy(() =>
+    rotationWeights(model, n).map((w) => {
+      const a = skewFromLower(w) as tf.Tensor2D;
       let v = tf.randomNormal([n, 1], 0, 1, 'float32', 3) as tf.Tensor2D;
       for (let i = 0; i < 100; i++) {
         const av = tf.matMul(a, v);
         v = tf.div(av, tf.maximum(tf.norm(av), 1e-30));
       }
       return tf.norm(tf.matMul(a, v));
-    });
-  });
+    }),
+  );
   const out = await Promise.all(norms.map(async (t) => (await t.data())[0] as number));
   tf.dispose(norms);
   return out;
@@ -312,7 +311,7 @@ async function sweepNorm(
   const opts = { optimizer, rotogradOptimizer };
   for (let i = 0; i < warmup; i++) await timeStep(model, p, opts);
   await model.flush();
-  const operand = tf.randomNormal([d, d]);
+  const operand = tf.randomNormal([d, d]) as tf.Tensor2D;
   const n0 = tf.memory().numTensors;
   const v: number[] = [];
   const r: number[] = [];
@@ -321,22 +320,13 @@ async function sweepNorm(
     for (let j = 0; j < 4; j++) v.push(await timeStep(vanilla.model, p, vanilla.opts));
     for (let j = 0; j < 4; j++) r.push(await timeStep(model, p, opts));
     // The plain matMul rate side by side with the steps (the machine's speed drifts).
-    const t0 = performance.now();
-    const ys: tf.Tensor[] = [];
-    for (let j = 0; j < 10; j++) ys.push(tf.matMul(operand, operand));
-    await ys[9]!.data();
-    rates.push((10 * 2 * d ** 3) / ((performance.now() - t0) * 1e6));
-    tf.dispose(ys);
+    rates.push(await productRate(operand, operand));
   }
   await model.flush();
   await vanilla.model.flush();
   const leakedPerStep = (tf.memory().numTensors - n0) / (v.length + r.length);
   operand.dispose();
-  const info = await tf.profile(async () => {
-    const losses = model.step(p.x, p.lossFn, opts);
-    await Promise.all(losses.map((l) => l.data()));
-    tf.dispose(losses);
-  });
+  const info = await tf.profile(() => runStep(model, p, opts));
   await model.flush();
   const normAfter = Math.max(...(await rotationNorms(model, d)));
   model.dispose();
@@ -389,11 +379,7 @@ async function kernelProfile(
   title: string,
 ) {
   const t0 = performance.now();
-  const info = await tf.profile(async () => {
-    const losses = model.step(p.x, p.lossFn, opts);
-    await Promise.all(losses.map((l) => l.data()));
-    tf.dispose(losses);
-  });
+  const info = await tf.profile(() => runStep(model, p, opts));
   const wall = performance.now() - t0;
   const by = new Map<string, { ms: number; n: number }>();
   for (const kr of info.kernels) {
@@ -419,23 +405,28 @@ async function kernelProfile(
  * GPU is counted), median of 7 such runs after one warm-up.
  */
 async function matMulGflops(n: number) {
-  const a = tf.randomNormal([B, n]);
-  const r = tf.randomNormal([n, n]);
-  const run = async (m: number) => {
-    const ts: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      const t0 = performance.now();
-      const ys: tf.Tensor[] = [];
-      for (let j = 0; j < 10; j++) ys.push(tf.matMul(m === B ? a : r, r));
-      await ys[ys.length - 1]!.data();
-      ts.push((performance.now() - t0) / 10);
-      tf.dispose(ys);
-    }
-    return (2 * m * n * n) / (median(ts.slice(1)) * 1e6);
+  const a = tf.randomNormal([B, n]) as tf.Tensor2D;
+  const r = tf.randomNormal([n, n]) as tf.Tensor2D;
+  const run = async (left: tf.Tensor2D) => {
+    const rates: number[] = [];
+    for (let i = 0; i < 8; i++) rates.push(await productRate(left, r));
+    return median(rates.slice(1));
   };
-  const out = { bnn: await run(B), nnn: await run(n) };
+  const out = { bnn: await run(a), nnn: await run(r) };
   tf.dispose([a, r]);
   return out;
+}
+
+/** GFLOP/s of 10 `left × right` products back to back, then one read. */
+async function productRate(left: tf.Tensor2D, right: tf.Tensor2D): Promise<number> {
+  const [m, k] = left.shape;
+  const t0 = performance.now();
+  const ys: tf.Tensor[] = [];
+  for (let j = 0; j < 10; j++) ys.push(tf.matMul(left, right));
+  await ys[ys.length - 1]!.data();
+  const ms = (performance.now() - t0) / 10;
+  tf.dispose(ys);
+  return (2 * m * k * right.shape[1]) / (ms * 1e6);
 }
 
 /** Floor FLOPs of the rotation part per step: 3 B·n² products per task, Σ r rᵀ shared, expm + gradient ≈ 12 n³ per task. */
