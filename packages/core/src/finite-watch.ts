@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { PendingReads } from './pending-reads';
 
 /**
  * Checks that losses are finite without a synchronous read: each step's check is one boolean
@@ -7,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export class FiniteWatch {
   private failure: Error | null = null;
-  private readonly pending = new Set<Promise<void>>();
+  private readonly reads = new PendingReads();
 
   constructor(private readonly owner: string) {}
 
@@ -17,7 +18,8 @@ export class FiniteWatch {
    */
   watch(values: tf.Tensor1D, step: number, name: (j: number) => string): void {
     const flags = tf.tidy(() => tf.isFinite(values));
-    const read = flags.data().then(
+    this.reads.read(
+      flags,
       (ok) => {
         if (this.failure) return;
         const j = (ok as Uint8Array).indexOf(0);
@@ -27,11 +29,14 @@ export class FiniteWatch {
           );
         }
       },
-      () => {},
+      (e) => {
+        // A check that cannot run must not pass silently.
+        this.failure ??= new Error(
+          `${this.owner}: could not read back the finiteness check of step ${step}: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      },
     );
     flags.dispose();
-    const tracked = read.finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
   }
 
   /** Throws the first failure seen so far, if any. */
@@ -39,9 +44,9 @@ export class FiniteWatch {
     if (this.failure) throw this.failure;
   }
 
-  /** Waits for every pending check, then throws the first failure, if any. */
+  /** Waits for every pending check (and the tensors they hold), then throws the first failure. */
   async flush(): Promise<void> {
-    await Promise.all([...this.pending]);
+    await this.reads.settled();
     this.throwIfFailed();
   }
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stableDivide } from './divide';
-import { expmFrechet } from './expm';
+import { type ExpmPlan, expmFrechet } from './expm';
 import { FiniteWatch } from './finite-watch';
 import type { GradientCombiner } from './gradient-combiner';
 import { normalGenerator } from './haar';
@@ -767,15 +767,30 @@ export class MultitaskModel {
   }
 
   /**
-   * Waits for the asynchronous checks of earlier steps (finite losses) and throws the first
-   * failure, if any.
+   * Waits for the asynchronous reads of earlier steps (the finite-loss checks, and the rotations'
+   * norms that plan their matrix exponential) and throws the first failure, if any. Each read in
+   * flight holds one small tensor, so count `tf.memory()` after this.
    *
    * ```js
    * await model.flush();
    * ```
    */
-  flush(): Promise<void> {
-    return this.finite.flush();
+  async flush(): Promise<void> {
+    await this.rotationGroup?.settled();
+    await this.finite.flush();
+  }
+
+  /**
+   * How the rotations' matrix exponential will be evaluated at the next step: a Taylor degree
+   * and a number of squarings ({@link expmPlanProducts} gives its products), chosen from the
+   * norms read back from earlier steps (or fixed by `expmMaxNorm`); `null` without rotations.
+   *
+   * ```js
+   * model.rotationPlan;  // e.g. {degree: 8, squarings: 0} near A = 0, once two reads are back
+   * ```
+   */
+  get rotationPlan(): ExpmPlan | null {
+    return this.rotationGroup ? this.rotationGroup.plan() : null;
   }
 
   /** Disposes the rotations and the model's state. Backbone and heads stay the caller's. */

@@ -13,6 +13,7 @@ import {
 } from './expm';
 import { haarRotation, normalGenerator } from './haar';
 import { batchStrategy, matMul } from './mat-mul';
+import { PendingReads } from './pending-reads';
 import { skewFromLower } from './skew';
 import { tidy } from './tidy';
 
@@ -156,6 +157,8 @@ export class RotationGroup {
   private readonly minCoverage: number;
   private pinnedPlan: ExpmPlan | null;
   private overflowWarned = false;
+  private readFailureWarned = false;
+  private readonly normReads = new PendingReads();
   /** Every exponent here is skew-symmetric (`A = L − Lᵀ`), so plans may use `‖e^A‖₂ = 1`. */
   private readonly planOptions: ExpmPlanOptions;
 
@@ -239,11 +242,15 @@ export class RotationGroup {
     );
   }
 
-  /** Reads the norms of evaluation `at` back without blocking, to plan later evaluations. */
+  /**
+   * Reads the norms of evaluation `at` back without blocking, to plan later evaluations. The read
+   * holds its own reference to them, so the caller may dispose the forward pass at once.
+   */
   private watchNorms(norms: tf.Tensor1D, plan: ExpmPlan, at: number): void {
     if (this.pinnedPlan) return;
     const coverage = expmPlanCoverage(plan, this.planOptions);
-    norms.data().then(
+    this.normReads.read(
+      norms,
       (values) => {
         let max = 0;
         for (const v of values as Float32Array) if (v > max) max = v;
@@ -262,8 +269,19 @@ export class RotationGroup {
           );
         }
       },
-      () => {},
+      (e) => {
+        if (this.readFailureWarned) return;
+        this.readFailureWarned = true;
+        console.warn(
+          `@rotograd/core: could not read back the rotations' norms (${e instanceof Error ? e.message : String(e)}); the matrix exponential keeps its conservative plan. Pass expmMaxNorm to fix the plan.`,
+        );
+      },
     );
+  }
+
+  /** Resolves once every norm read started so far has completed (and released its tensor). */
+  settled(): Promise<void> {
+    return this.normReads.settled();
   }
 }
 

@@ -95,6 +95,7 @@ describe('the README PCGrad example', () => {
     const first = cached(() => model.step(x, lossFn, { optimizer }));
     const initial = (await Promise.all(first.map((l) => l.data()))).map((d) => d[0]!);
     tf.dispose(first);
+    await model.flush(); // reads in flight hold a tensor each on WebGPU
     const before = tf.memory().numTensors;
     let last: number[] = [];
     for (let i = 0; i < 30; i++) {
