@@ -251,6 +251,7 @@ describe('cached()', () => {
       // The second predict runs only backbone (2), rotation (1) and heads (2): no exponential.
       expect(products() - beforePredict).toBe(5);
     });
+    await model.flush(); // on WebGPU each norm read in flight holds a tensor
     expect(tf.memory().numTensors).toBe(before);
     const n = products();
     tf.dispose(model.rotations[0]!.matrix());

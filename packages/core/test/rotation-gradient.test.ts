@@ -107,6 +107,7 @@ describe('rotation losses and gradients', () => {
         });
         // A first step records the initial losses (model state); count tensors after it.
         model.computeGradients(x, lossFn).dispose();
+        await model.flush(); // on WebGPU each read in flight holds a tensor
         const before = tf.memory().numTensors;
         const out = model.computeGradients(x, lossFn, { details: true });
         const det = out.details!;
@@ -127,6 +128,7 @@ describe('rotation losses and gradients', () => {
           tf.dispose([lit.loss, lit.g, lit.dW]);
         }
         out.dispose();
+        await model.flush();
         expect(tf.memory().numTensors).toBe(before);
         model.dispose();
         l1.dispose();
