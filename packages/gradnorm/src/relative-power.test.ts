@@ -16,6 +16,25 @@ describe('relativePower', () => {
     expect(await at([-2, -0.5, 0, 3], 2)).toEqual([4, 0.25, 0, 9]);
     expect(await at([-2, 3], 3)).toEqual([-8, 27]);
     expect(await at([-2, 0, 3], 0)).toEqual([1, 1, 1]);
+    expect(await at([-2, 1.5], 5)).toEqual([-32, 7.59375]);
+    expect(await at([-2, 1.5], 8)).toEqual([256, 25.62890625]);
+    expect(await at([-2, 0.5, 4], -1)).toEqual([-0.5, 2, 0.25]);
+    expect(await at([-2, 4], -2)).toEqual([0.25, 0.0625]);
+    // Beyond |α| = 8, pow: close, and still odd for odd α.
+    const high = await at([-2, 1.5], 9);
+    expect(high[0]! / -512).toBeCloseTo(1, 5);
+    expect(high[1]! / 1.5 ** 9).toBeCloseTo(1, 5);
+  });
+
+  it('returns a tensor of its own at α = 1 (disposing it leaves r intact)', async () => {
+    const r = tf.tensor1d([-1.25, 2]);
+    const before = tf.memory().numTensors;
+    const p = relativePower(r, 1);
+    expect(p).not.toBe(r);
+    p.dispose();
+    expect(Array.from(await r.data())).toEqual([-1.25, 2]);
+    expect(tf.memory().numTensors).toBe(before);
+    r.dispose();
   });
 
   it('is sign(r)·|r|^α for fractional α: finite where the reference fails', async () => {

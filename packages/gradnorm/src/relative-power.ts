@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 /**
  * `r^α` for GradNorm's target `τ_i = m · (L̃_i / L̄)^α`, defined for every real ratio `r`:
  *
- * - `α` an integer: exactly `r^α` (negative `r` included), as the official implementation computes it;
+ * - `α` an integer: exactly `r^α` (negative `r` included), as the official implementation computes it
+ *   (for |α| ≤ 8 by multiplication, exact to float32 rounding on every backend);
  * - `α` not an integer and `r < 0`: `sign(r) · |r|^α`, where the official implementation fails
  *   (Python's `**` turns a negative base with a fractional exponent into a complex number).
  *
@@ -22,8 +23,30 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export function relativePower(r: tf.Tensor, alpha: number): tf.Tensor {
   return tf.tidy(() => {
+    if (Number.isInteger(alpha) && Math.abs(alpha) <= MAX_MULTIPLIED) {
+      // Small integers by multiplication: exact to float32 rounding on every backend (GPU
+      // backends evaluate pow as exp(α·log|r|), 3^1 = 3.0000002 on WebGPU), and α = 1 (GradNorm's
+      // usual choice) costs nothing.
+      if (alpha === 0) return tf.onesLike(r);
+      const power = integerPower(r, Math.abs(alpha));
+      return alpha > 0 ? power : tf.div(1, power);
+    }
     const magnitude = tf.pow(tf.abs(r), alpha);
     const evenInteger = Number.isInteger(alpha) && alpha % 2 === 0;
     return evenInteger ? magnitude : tf.mul(tf.sign(r), magnitude);
   });
+}
+
+/** The largest |α| {@link relativePower} evaluates by multiplication (at most 4 products). */
+const MAX_MULTIPLIED = 8;
+
+/** `r^k` for an integer k ≥ 1 by binary exponentiation. */
+function integerPower(r: tf.Tensor, k: number): tf.Tensor {
+  let result: tf.Tensor | null = null;
+  let base = r;
+  for (let e = k; e > 0; e >>= 1) {
+    if (e & 1) result = result ? tf.mul(result, base) : base;
+    if (e > 1) base = tf.square(base);
+  }
+  return result === r ? r.clone() : result!;
 }
