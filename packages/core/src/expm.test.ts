@@ -8,6 +8,7 @@ import {
   expmFrechet,
   expmFrechetAt,
   expmNormBound,
+  expmNormBounds,
   expmPlan,
   expmPlanCoverage,
   expmPlanProducts,
@@ -401,6 +402,46 @@ describe('expm', () => {
     expect(b1[0]).toBe(b0[0]);
     disposeExpmState(state);
     at.dispose();
+  });
+
+  it('bounds several states at once (expmNormBounds) exactly as one at a time', async () => {
+    const n = 40;
+    const read = async (t: tf.Tensor) => {
+      const v = Array.from(await t.data());
+      t.dispose();
+      return v;
+    };
+    const as = [21, 22, 23].map((seed, i) => t2(skew(randomMatrix(n, 0.01 * (i + 1), seed), n), n));
+    const before = tf.memory().numTensors;
+    for (const plan of [
+      { degree: 8, squarings: 1 },
+      { degree: 12, squarings: 0 },
+    ]) {
+      const states = as.map((a) => expmForward(a, plan));
+      for (const options of [{}, { skew: true }]) {
+        const together = expmNormBounds(states, options);
+        expect(together.shape).toEqual([3]);
+        const alone = (
+          await Promise.all(states.map((st) => read(expmNormBound(st, options))))
+        ).flat();
+        expect(await read(together)).toEqual(alone);
+      }
+      // Different plans (and a batched state) fall back to one at a time, concatenated.
+      const pair = tf.stack(as.slice(0, 2));
+      const other = expmForward(pair, { degree: 12, squarings: 2 });
+      const mixed = expmNormBounds([states[0]!, other], { skew: true });
+      const parts = [
+        ...(await read(expmNormBound(states[0]!, { skew: true }))),
+        ...(await read(expmNormBound(other, { skew: true }))),
+      ];
+      expect(await read(mixed)).toEqual(parts);
+      tf.dispose(pair);
+      disposeExpmState(other);
+      for (const st of states) disposeExpmState(st);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => expmNormBounds([])).toThrow(/states must not be empty/);
+    tf.dispose(as);
   });
 
   it('rejects non-square input', () => {

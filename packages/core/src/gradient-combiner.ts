@@ -13,6 +13,12 @@ export interface CombineInput {
   readonly normalizedLosses: readonly tf.Scalar[];
   /** 0-based index of this step (a host-side counter). */
   readonly step: number;
+  /**
+   * `‖g_i‖`, the whole-tensor L2 norms of `taskGrads`, `[K]`, when the model computed them anyway
+   * (a model with rotations needs them for its reference direction). A combiner that needs them
+   * should use these rather than compute them again ({@link taskNorms} otherwise).
+   */
+  readonly taskNorms?: tf.Tensor1D;
 }
 
 /** What a {@link GradientCombiner} returns. */

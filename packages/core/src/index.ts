@@ -15,6 +15,7 @@ export {
   expmFrechet,
   expmFrechetAt,
   expmNormBound,
+  expmNormBounds,
   expmPlan,
   expmPlanCoverage,
   expmPlanProducts,

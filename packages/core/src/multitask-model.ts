@@ -23,6 +23,7 @@ import {
   RotationGroup,
   type RotationInit,
 } from './rotation';
+import { taskNorms } from './rotograd-scaling';
 import { strictLower, transposeMatrices } from './skew';
 import { stopGradient } from './stop-gradient';
 import { sumAll } from './sum';
@@ -385,6 +386,7 @@ export class MultitaskModel {
         /** The task gradients rotated back, in rows form (`g_i = R_iᵀ h_i`). */
         gRows: tf.Tensor2D[] | null;
         taskGrads: tf.Tensor[];
+        taskNorms: tf.Tensor1D | null;
         repGrad: tf.Tensor;
         combinerGrads: tf.NamedTensorMap;
         stats: Record<string, tf.Tensor>;
@@ -520,8 +522,16 @@ export class MultitaskModel {
           }
         }
 
+        // ‖g_i‖: the rotations' reference direction needs them, and so do most combiners.
+        const norms = matrices ? offTape(() => taskNorms(taskGrads)) : undefined;
         const combined = offTape(() =>
-          this.combiner.combine({ taskGrads, losses, normalizedLosses, step }),
+          this.combiner.combine({
+            taskGrads,
+            losses,
+            normalizedLosses,
+            step,
+            ...(norms && { taskNorms: norms }),
+          }),
         );
         linkGrads = [combined.repGrad, ...extraGrads];
         const linked = link(z, ...extras) as tf.Scalar;
@@ -536,6 +546,8 @@ export class MultitaskModel {
           hRows: hRows && wantDetails ? hRows.map(keep) : null,
           gRows: gRows ? gRows.map(keep) : null,
           taskGrads: taskGrads.map(keep),
+          // A copy: a combiner may return the same tensor among its stats, adopted separately.
+          taskNorms: norms ? keep(offTape(() => tf.clone(norms))) : null,
           repGrad: keep(combined.repGrad),
           combinerGrads: Object.fromEntries(
             Object.entries(combined.grads ?? {}).map(([k, v]) => [k, keep(v)]),
@@ -581,6 +593,7 @@ export class MultitaskModel {
       const hRows = c.hRows ? c.hRows.map(adopt) : null;
       const gRows = c.gRows ? c.gRows.map(adopt) : null;
       const taskGrads = c.taskGrads.map(adopt);
+      const taskGradNorms = adopt(c.taskNorms);
       const repGrad = adopt(c.repGrad);
       const rotogradGrads: tf.NamedTensorMap = {};
       const stats: Record<string, tf.Tensor> = {};
@@ -604,6 +617,7 @@ export class MultitaskModel {
         const layout = layoutHolder.layout!;
         rotation = this.rotationGradients(
           taskGrads,
+          taskGradNorms ?? taskNorms(taskGrads),
           gRows,
           rotValue,
           layout,
@@ -670,6 +684,7 @@ export class MultitaskModel {
    */
   private rotationGradients(
     taskGrads: tf.Tensor[],
+    norms: tf.Tensor1D,
     gRows: tf.Tensor2D[],
     rotation: RotationForward,
     layout: RotationLayout,
@@ -681,8 +696,8 @@ export class MultitaskModel {
     // r = (1/K) Σ g_i · divide(‖ḡ‖, ‖g_i‖)
     const mean = tf.div(sumAll(taskGrads), K);
     const mu = tf.sqrt(tf.sum(tf.square(mean)));
-    // One divide for all K tasks (the same element-wise operations, a tenth of the kernel calls).
-    const norms = tf.stack(taskGrads.map((g) => tf.sqrt(tf.sum(tf.square(g)))));
+    // One divide for all K tasks (the same element-wise operations, a tenth of the kernel calls),
+    // over the norms ‖g_i‖ the combiner was given.
     const ratios = tf.unstack(stableDivide(mu, norms));
     const reference = tf.div(sumAll(taskGrads.map((g, i) => tf.mul(g, ratios[i]!))), K);
     const refRows = toRows(reference, layout);

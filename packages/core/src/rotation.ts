@@ -7,6 +7,7 @@ import {
   type ExpmState,
   expmForward,
   expmNormBound,
+  expmNormBounds,
   expmPlan,
   expmPlanCoverage,
   expmStateTensors,
@@ -225,7 +226,7 @@ export class RotationGroup {
             const matrices = expm.map((e, i) =>
               tf.matMul(this.rotations[i]!.base, e.value as tf.Tensor2D),
             );
-            const norms = tf.stack(expm.map((e) => expmNormBound(e, SKEW))) as tf.Tensor1D;
+            const norms = expmNormBounds(expm, SKEW);
             return { matrices, expm, norms };
           }
           const w = tf.stack(this.rotations.map((r) => r.weight)) as tf.Tensor3D;

@@ -48,9 +48,12 @@ export class RotoGradScaling implements GradientCombiner {
     return this.initialNorms;
   }
 
-  /** Updates the counter and `N0` from this step's task gradients and returns the stats. */
-  update(taskGrads: readonly tf.Tensor[]): RotoGradScalingStats {
-    const gradNorms = tf.maximum(taskNorms(taskGrads), 1e-15) as tf.Tensor1D;
+  /**
+   * Updates the counter and `N0` from this step's task gradients (their norms `norms`, `[K]`, if
+   * already computed) and returns the stats.
+   */
+  update(taskGrads: readonly tf.Tensor[], norms?: tf.Tensor1D): RotoGradScalingStats {
+    const gradNorms = tf.maximum(norms ?? taskNorms(taskGrads), 1e-15) as tf.Tensor1D;
     if (this.initialNorms === null || this.counter === this.burnInPeriod) {
       this.initialNorms?.dispose();
       this.initialNorms = tf.keep(gradNorms.clone());
@@ -62,8 +65,8 @@ export class RotoGradScaling implements GradientCombiner {
     return { gradNorms, convRatios, alphas, weightedSumNorm };
   }
 
-  combine({ taskGrads }: CombineInput): CombineOutput {
-    const stats = this.update(taskGrads);
+  combine({ taskGrads, taskNorms: norms }: CombineInput): CombineOutput {
+    const stats = this.update(taskGrads, norms);
     // q = Σ_i (g_i / n_i) · U
     const scales = tf.unstack(tf.div(stats.weightedSumNorm, stats.gradNorms));
     const repGrad = sumAll(taskGrads.map((g, i) => tf.mul(g, scales[i]!)));

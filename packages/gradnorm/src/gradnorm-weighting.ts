@@ -142,7 +142,7 @@ export class GradNormWeighting implements GradientCombiner {
    * const q = tf.tidy(() => weighting.combine({ taskGrads, losses, normalizedLosses, step: 0 }).repGrad);
    * ```
    */
-  combine({ taskGrads, normalizedLosses }: CombineInput): CombineOutput {
+  combine({ taskGrads, normalizedLosses, taskNorms: norms }: CombineInput): CombineOutput {
     const K = this.numTasks;
     if (taskGrads.length !== K || normalizedLosses.length !== K) {
       throw new Error(
@@ -153,7 +153,7 @@ export class GradNormWeighting implements GradientCombiner {
     const { e, total, weights } = this.weightsOf(expLogits);
     const w = tf.unstack(weights);
     const repGrad = sumAll(taskGrads.map((g, i) => tf.mul(g, w[i]!)));
-    const taskGradNorms = taskNorms(taskGrads);
+    const taskGradNorms = norms ?? taskNorms(taskGrads);
     const meanWeightedGradNorm = tf.sqrt(tf.sum(tf.square(tf.div(repGrad, K)))) as tf.Scalar;
     const relLosses = tf.stack(normalizedLosses.slice());
     const ratios = tf.div(relLosses, tf.mean(relLosses));
