@@ -132,12 +132,23 @@ const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
 let modelIds = 0;
 
-/** Makes tensors kept in an inner scope ordinary tensors of the current scope. */
-function adopt<T extends tf.Tensor | null>(t: T): T {
-  if (t === null) return t;
-  const c = t.clone();
-  t.dispose();
-  return c as T;
+/**
+ * Makes tensors kept in an inner scope ordinary tensors of the current scope. One adopter per
+ * step: a tensor carried out twice (a combiner may return the norms it was given among its stats,
+ * or one tensor under two names) is adopted once, and every place gets the same copy.
+ */
+function adopter(): <T extends tf.Tensor | null>(t: T) => T {
+  const adopted = new Map<tf.Tensor, tf.Tensor>();
+  return <T extends tf.Tensor | null>(t: T): T => {
+    if (t === null) return t;
+    let c = adopted.get(t);
+    if (!c) {
+      c = t.clone();
+      t.dispose();
+      adopted.set(t, c);
+    }
+    return c as T;
+  };
 }
 
 function collectTensors(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
@@ -546,8 +557,7 @@ export class MultitaskModel {
           hRows: hRows && wantDetails ? hRows.map(keep) : null,
           gRows: gRows ? gRows.map(keep) : null,
           taskGrads: taskGrads.map(keep),
-          // A copy: a combiner may return the same tensor among its stats, adopted separately.
-          taskNorms: norms ? keep(offTape(() => tf.clone(norms))) : null,
+          taskNorms: norms ? keep(norms) : null,
           repGrad: keep(combined.repGrad),
           combinerGrads: Object.fromEntries(
             Object.entries(combined.grads ?? {}).map(([k, v]) => [k, keep(v)]),
@@ -586,6 +596,7 @@ export class MultitaskModel {
 
       // Bring what the tape scopes kept into this tidy.
       const c = carried;
+      const adopt = adopter();
       const z = adopt(c.z);
       const losses = c.losses.map(adopt);
       const bbLoss = adopt(c.backboneLoss);
@@ -613,11 +624,11 @@ export class MultitaskModel {
         losses: tf.Scalar[];
         lossGrads: tf.Tensor2D[];
       } | null = null;
-      if (matrices && rotValue && gRows) {
+      if (matrices && rotValue && gRows && taskGradNorms) {
         const layout = layoutHolder.layout!;
         rotation = this.rotationGradients(
           taskGrads,
-          taskGradNorms ?? taskNorms(taskGrads),
+          taskGradNorms,
           gRows,
           rotValue,
           layout,

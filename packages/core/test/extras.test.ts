@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { type Module, VanillaMTL } from '../src/index';
-import { dense } from './helpers';
+import {
+  type GradientCombiner,
+  type Module,
+  MultitaskModel,
+  parseRotation,
+  sumAll,
+  VanillaMTL,
+} from '../src/index';
+import { dense, problem } from './helpers';
 
 describe('backbones and heads with several outputs', () => {
   it('passes extras to the loss function and back-propagates through them, like plain autodiff', async () => {
@@ -60,5 +67,54 @@ describe('backbones and heads with several outputs', () => {
     tf.dispose([ref.value, ...Object.values(ref.grads), x]);
     model.dispose();
     for (const m of [l1, l2, aux, h0, h1]) m.dispose();
+  });
+});
+
+describe('a combiner returning one tensor in several places', () => {
+  it('gets the task norms with rotations, and may return them (and any tensor) twice', async () => {
+    const p = problem({ seed: 5 });
+    let given: tf.Tensor1D | undefined;
+    const combiner: GradientCombiner = {
+      name: 'aliasing',
+      variables: () => [],
+      combine: ({ taskGrads, taskNorms }) => {
+        given = taskNorms;
+        const repGrad = sumAll(taskGrads);
+        // The norms it was given, and the gradient under a second name.
+        return { repGrad, stats: { norms: taskNorms!, again: taskNorms!, q: repGrad } };
+      },
+      dispose() {},
+    };
+    const model = new MultitaskModel(p.backbone, p.heads, {
+      name: 'Aliasing',
+      combiner,
+      rotation: parseRotation({ rotationShape: 6, seed: 1 }, 'Aliasing'),
+      trackLosses: true,
+      normalizeLosses: false,
+      burnInPeriod: 0,
+      checkFinite: 'async',
+    });
+    // A first step records the initial losses (model state); count tensors after it.
+    model.computeGradients(p.x, p.lossFn).dispose();
+    await model.flush();
+    const before = tf.memory().numTensors;
+    const r = model.computeGradients(p.x, p.lossFn, { details: true });
+    expect(given?.shape).toEqual([2]);
+    const stats = r.details!.stats;
+    expect(stats.again).toBe(stats.norms);
+    const norms = Array.from(await stats.norms!.data());
+    const want = await Promise.all(
+      r.details!.taskGrads.map(async (g) => Math.hypot(...(await g.data()))),
+    );
+    norms.forEach((v, i) => {
+      expect(v).toBeCloseTo(want[i]!, 5);
+    });
+    const q = Array.from(await stats.q!.data());
+    expect(q).toEqual(Array.from(await r.details!.repGrad.data()));
+    r.dispose();
+    await model.flush();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    p.dispose();
   });
 });
