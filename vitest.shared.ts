@@ -29,7 +29,8 @@ export function packageTestConfig(options: {
     test: {
       include: options.include,
       setupFiles: options.setupFiles,
-      testTimeout: options.testTimeout ?? 120_000,
+      // Generous: CI machines have run these 2–3× slower than this one; a hang still fails.
+      testTimeout: options.testTimeout ?? 300_000,
       pool: 'forks' as const,
     },
   };

@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['@rotograd/testing/setup-backend'],
-    testTimeout: 120_000,
+    testTimeout: 300_000,
     pool: 'forks',
   },
 });
