@@ -326,4 +326,38 @@ describe('useWasmFastKernels', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('runs a batch on views of its memory, leaving nothing behind in the heap', async () => {
+    await useNodeBackend({ prefer: ['wasm'] });
+    const heap = () =>
+      (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+    const a = tf.randomNormal([8, 64, 64], 0, 1, 'float32', 31);
+    const b = tf.randomNormal([8, 64, 64], 0, 1, 'float32', 32);
+    const run = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const y = tf.matMul(a, b);
+        tf.dispose([y, tf.matMul(y, b)]);
+      }
+    };
+    run(20);
+    const before = [tf.memory().numTensors, heap()];
+    // XNNPACK caches an operator (with a packed copy of B, 16 kB here) per B tensor id; a view
+    // whose id were never released would keep one per product: 600 of them, ~10 MB.
+    run(300);
+    expect([tf.memory().numTensors, heap()]).toEqual(before);
+    // The last matrix of the batch, against a float64 product (views at the right offsets).
+    const y = tf.matMul(a, b);
+    const [av, bv, yv] = await Promise.all([a.data(), b.data(), y.data()]);
+    const i = 7 * 64 * 64;
+    const want = product(
+      av.slice(i, i + 4096) as Float32Array,
+      [64, 64],
+      bv.slice(i, i + 4096) as Float32Array,
+      [64, 64],
+      false,
+      false,
+    );
+    expect(maxError(yv.slice(i), want)).toBeLessThan(1e-4);
+    tf.dispose([a, b, y]);
+  });
 });

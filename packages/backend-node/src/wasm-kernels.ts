@@ -14,32 +14,79 @@ function transposeLastTwo(x: tf.TensorInfo, backend: tf.KernelBackend): tf.Tenso
   return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
 }
 
+/** The backend's `BatchMatMul` entry point, wrapped once per module (`cwrap`). */
+type BatchMatMulFn = (
+  aId: number,
+  aShape: Uint8Array,
+  aRank: number,
+  bId: number,
+  bShape: Uint8Array,
+  bRank: number,
+  transposeA: number,
+  transposeB: number,
+  outId: number,
+) => void;
+const batchMatMulFns = new WeakMap<object, BatchMatMulFn>();
+
 /**
- * `[batch, m, k] × [batch, k, n]` as `batch` plain 2-D products inside one kernel call: each
- * operand's matrix copied inside the heap, multiplied on XNNPACK's path, and the result copied
- * into place. (The backend's own batched product runs a generic loop, ~10× slower.) Both
- * operands must be rank 3 without transposes; a batch of 1 on either side is broadcast.
+ * A tensor registered at `byteOffset` inside another's memory, sharing it (no copy). Released by
+ * {@link dropView}, never by `disposeData` (which would free the memory it points into).
  */
-function batchAsLoop(
-  original: tf.KernelFunc,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  backend: WasmBackend,
-  attrs: tf.NamedAttrMap,
-): tf.TensorInfo {
+function viewAt(backend: WasmBackend, shape: number[], byteOffset: number): tf.TensorInfo {
+  return backend.makeOutput(shape, 'float32', byteOffset);
+}
+
+function dropView(backend: WasmBackend, view: tf.TensorInfo): void {
+  const { id } = backend.dataIdMap.get(view.dataId) as { id: number };
+  // Also drops any XNNPACK operator cached on this id (the backend's disposal callback).
+  backend.wasm.tfjs.disposeData(id);
+  backend.dataIdMap.delete(view.dataId);
+}
+
+/**
+ * `[batch, m, k] × [batch, k, n]` as `batch` plain 2-D products inside one kernel call, each on
+ * XNNPACK's path: every operand and result matrix is a view registered inside the batch's own
+ * memory, so nothing is copied. (The backend's own batched product runs a generic loop, ~10×
+ * slower.) Both operands must be rank 3 without transposes; a batch of 1 on either side is
+ * broadcast.
+ */
+function batchAsLoop(a: tf.TensorInfo, b: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
   const [ba, m, k] = a.shape as [number, number, number];
   const [bb, , n] = b.shape as [number, number, number];
   const batch = Math.max(ba, bb);
-  const out = backend.makeOutput([batch, m, n], a.dtype);
+  const out = backend.makeOutput([batch, m, n], 'float32');
+  let run = batchMatMulFns.get(backend.wasm);
+  if (!run) {
+    run = backend.wasm.cwrap(tf.BatchMatMul, null, [
+      'number',
+      'array',
+      'number',
+      'number',
+      'array',
+      'number',
+      'number',
+      'number',
+      'number',
+    ]) as BatchMatMulFn;
+    batchMatMulFns.set(backend.wasm, run);
+  }
+  // Addresses after the output's allocation (which may have moved nothing, but read them last).
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  const [a0, b0, o0] = [at(a), at(b), at(out)];
+  const aShape = new Uint8Array(new Int32Array([1, m, k]).buffer);
+  const bShape = new Uint8Array(new Int32Array([1, k, n]).buffer);
+  const idOf = (t: tf.TensorInfo) => (backend.dataIdMap.get(t.dataId) as { id: number }).id;
   for (let i = 0; i < batch; i++) {
-    const ai = sliceInHeap(a, [ba === 1 ? 0 : i, 0, 0], [1, m, k], backend);
-    const bi = sliceInHeap(b, [bb === 1 ? 0 : i, 0, 0], [1, k, n], backend);
-    const a2 = { ...ai, shape: [m, k] };
-    const b2 = { ...bi, shape: [k, n] };
-    const yi = original({ inputs: { a: a2, b: b2 }, backend, attrs }) as tf.TensorInfo;
-    // Views after every allocation: the heap may have grown.
-    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(yi), i * m * n);
-    for (const t of [ai, bi, yi]) backend.disposeData(t.dataId);
+    const views = [
+      viewAt(backend, [1, m, k], a0 + (ba === 1 ? 0 : i) * m * k * 4),
+      viewAt(backend, [1, k, n], b0 + (bb === 1 ? 0 : i) * k * n * 4),
+      viewAt(backend, [1, m, n], o0 + i * m * n * 4),
+    ] as const;
+    try {
+      run(idOf(views[0]), aShape, 3, idOf(views[1]), bShape, 3, 0, 0, idOf(views[2]));
+    } finally {
+      for (const v of views) dropView(backend, v);
+    }
   }
   return out;
 }
@@ -70,7 +117,7 @@ function withoutTransposes(original: tf.KernelFunc, loopBatches: boolean): tf.Ke
       const a1 = transposeA ? flip(a) : a;
       const b1 = transposeB ? flip(b) : b;
       const plain = { ...attrs, transposeA: false, transposeB: false };
-      if (batched) return batchAsLoop(original, a1, b1, backend, plain);
+      if (batched) return batchAsLoop(a1, b1, backend);
       return original({ inputs: { ...inputs, a: a1, b: b1 }, backend, attrs: plain });
     } finally {
       for (const t of temporaries) backend.disposeData(t.dataId);

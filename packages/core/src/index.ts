@@ -28,7 +28,13 @@ export {
   LINEAR_COMBINATION_KERNEL,
   linearCombinations,
 } from './linear-combination';
-export { type BatchStrategy, batchStrategy, matMul, setBatchStrategy } from './mat-mul';
+export {
+  type BatchStrategy,
+  batchStrategy,
+  matMul,
+  setBatchStrategy,
+  WASM_BATCH_MAX_SIZE,
+} from './mat-mul';
 export {
   type ApplyOptions,
   type LayersLike,

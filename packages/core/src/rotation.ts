@@ -220,7 +220,7 @@ export class RotationGroup {
       ],
       () => {
         const value = tidy((): RotationForward => {
-          if (batchStrategy() === 'loop') {
+          if (batchStrategy(this.size) === 'loop') {
             const as = this.rotations.map((r) => skewFromLower(r.weight));
             const expm = as.map((a) => expmForward(a, plan));
             const matrices = expm.map((e, i) =>

@@ -217,11 +217,13 @@ describe("the rotations' exact gradient", () => {
     const model = new RotoGrad(p.backbone, p.heads, { rotationShape: 64, seed: 1, expmMaxNorm: 3 });
     const spy = vi.spyOn(tf.engine(), 'runKernel');
     model.computeGradients(p.x, p.lossFn).dispose();
-    const square = spy.mock.calls.filter(
-      ([name, inputs]) =>
-        name === 'BatchMatMul' &&
-        Object.values(inputs as Record<string, tf.Tensor>).every((t) => t.shape.join() === '64,64'),
-    ).length;
+    // Counted per matrix: [64, 64] products, or [K, 64, 64] batches of K (the batched layout).
+    let square = 0;
+    for (const [name, inputs] of spy.mock.calls) {
+      const ts = Object.values(inputs as Record<string, tf.Tensor>);
+      if (name === 'BatchMatMul' && ts.every((t) => t.shape.slice(-2).join() === '64,64'))
+        square += Math.max(...ts.map((t) => (t.rank === 3 ? t.shape[0]! : 1)));
+    }
     spy.mockRestore();
     expect(square).toBe(2 * 15);
     model.dispose();

@@ -1,10 +1,11 @@
 // The backend test matrix: every workspace package whose vitest suite uses
 // @rotograd/testing/setup-backend runs its parity and leak tests on each backend, one fresh
 // process per cell. The tests are chosen by name (ROTOGRAD_MATRIX_TESTS, a regex, default
-// `replays|leak|arithmetic|reads back`: the suites' convention is "… replays the official
+// `replays|leak|arithmetic|reads back|layout`: the suites' convention is "… replays the official
 // implementation", "… leaks no tensor …" and "reads back …" (reads that must survive the step
 // disposing their tensor, which WebGPU alone fails); `arithmetic` is test/arithmetic.test.ts, the
-// measurement behind the one per-engine tolerance), optionally narrowed by file name (ROTOGRAD_MATRIX_FILES, a comma
+// measurement behind the one per-engine tolerance; `layout` is test/layout.test.ts, the rotations'
+// batched or per-task layout each backend gets), optionally narrowed by file name (ROTOGRAD_MATRIX_FILES, a comma
 // list). In the browser, test files that import node: modules are excluded and listed:
 //   Node:     cpu, wasm, webgpu (Dawn; Mesa's llvmpipe when there is no GPU), tensorflow
 //             (tfjs-node: joins when importable, otherwise reported as skipped with the reason);
@@ -34,7 +35,7 @@ const ALL = [
 ];
 const only = process.env.ROTOGRAD_MATRIX?.split(',').filter(Boolean);
 const cells = only ? ALL.filter(([w, b]) => only.includes(`${w}:${b}`)) : ALL;
-const names = process.env.ROTOGRAD_MATRIX_TESTS ?? 'replays|leak|arithmetic|reads back';
+const names = process.env.ROTOGRAD_MATRIX_TESTS ?? 'replays|leak|arithmetic|reads back|layout';
 const files = (process.env.ROTOGRAD_MATRIX_FILES ?? '').split(',').filter(Boolean);
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
