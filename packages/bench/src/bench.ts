@@ -278,9 +278,17 @@ interface SweepPoint {
   rotogradMs: number;
   /** RotoGrad − VanillaMTL, and its floor at the backend's matMul rate. */
   rotationMs: number;
-  /** The plain `[n,n]×[n,n]` matMul rate, measured between the blocks of steps (median). */
+  /** The plain `[n,n]×[n,n]` matMul rate, measured around each block of steps (median). */
   gflops: number;
   floorMs: number;
+  /**
+   * The rotation part ÷ its floor, block by block (each block's RotoGrad − VanillaMTL medians
+   * against the floor at the rate measured just before and after it): the median over the blocks,
+   * and the lowest and highest block. Pairing each block with its own rate keeps a slow moment
+   * of the machine from landing on one side of the ratio only.
+   */
+  floorRatio: number;
+  floorRatioRange: [number, number];
   squareProductsPerTask: number;
   leakedPerStep: number;
 }
@@ -293,8 +301,9 @@ interface SweepPoint {
  * every W_i is set to a random matrix with ‖A_i‖₂ = nu (a spread spectrum, like FORMAT.md's
  * perturbed cases) and the rotations' Adam runs at 1e-7, so the norm stays put (a step's cost does
  * not depend on the learning rate). RotoGrad and VanillaMTL steps on the same problem alternate in
- * blocks of four, each block followed by 10 plain `[n,n]×[n,n]` products that give the floor's
- * rate side by side; medians of `steps` steps each and of the blocks' rates.
+ * blocks of four, with 10 plain `[n,n]×[n,n]` products before and after each block that give
+ * the floor's rate side by side; × floor is taken per block against that block's rate (see
+ * {@link SweepPoint.floorRatio}); medians of `steps` steps each.
  */
 async function sweepNorm(
   backend: string,
@@ -316,11 +325,22 @@ async function sweepNorm(
   const v: number[] = [];
   const r: number[] = [];
   const rates: number[] = [];
+  const ratios: number[] = [];
+  const floorFlops = rotationFloorFlops(d, k);
+  // The plain matMul rate side by side with the steps (the machine's speed drifts): before and
+  // after each block of four VanillaMTL and four RotoGrad steps.
+  let before = await productRate(operand, operand);
   for (let i = 0; i < steps; i += 4) {
-    for (let j = 0; j < 4; j++) v.push(await timeStep(vanilla.model, p, vanilla.opts));
-    for (let j = 0; j < 4; j++) r.push(await timeStep(model, p, opts));
-    // The plain matMul rate side by side with the steps (the machine's speed drifts).
-    rates.push(await productRate(operand, operand));
+    const [bv, br] = [[], []] as [number[], number[]];
+    for (let j = 0; j < 4; j++) bv.push(await timeStep(vanilla.model, p, vanilla.opts));
+    for (let j = 0; j < 4; j++) br.push(await timeStep(model, p, opts));
+    const after = await productRate(operand, operand);
+    const rate = (before + after) / 2;
+    rates.push(rate);
+    ratios.push((median(br) - median(bv)) / (floorFlops / (rate * 1e6)));
+    v.push(...bv);
+    r.push(...br);
+    before = after;
   }
   await model.flush();
   await vanilla.model.flush();
@@ -343,7 +363,9 @@ async function sweepNorm(
     rotogradMs,
     rotationMs: rotogradMs - vanillaMs,
     gflops: median(rates),
-    floorMs: rotationFloorFlops(d, k) / (median(rates) * 1e6),
+    floorMs: floorFlops / (median(rates) * 1e6),
+    floorRatio: median(ratios),
+    floorRatioRange: [Math.min(...ratios), Math.max(...ratios)],
     squareProductsPerTask: squareProducts(info.kernels, d) / k,
     leakedPerStep,
   };
@@ -361,7 +383,7 @@ async function sweep(backend: string, d: number, k: number): Promise<SweepPoint[
   for (const nu of sweepNorms) points.push(await sweepNorm(backend, vanilla, p, d, k, nu));
   for (const pt of points) {
     console.info(
-      `${backend} sweep d=${d} K=${k} ‖A‖₂=${pt.norm}: RotoGrad ${pt.rotogradMs.toFixed(1)} ms, VanillaMTL ${pt.vanillaMs.toFixed(1)} ms, rotation ${(pt.rotationMs / pt.floorMs).toFixed(2)}× its floor, ${pt.squareProductsPerTask.toFixed(1)} n×n products/task`,
+      `${backend} sweep d=${d} K=${k} ‖A‖₂=${pt.norm}: RotoGrad ${pt.rotogradMs.toFixed(1)} ms, VanillaMTL ${pt.vanillaMs.toFixed(1)} ms, rotation ${pt.floorRatio.toFixed(2)}× its floor (blocks ${pt.floorRatioRange.map((x) => x.toFixed(2)).join('–')}), ${pt.squareProductsPerTask.toFixed(1)} n×n products/task`,
     );
   }
   vanilla.model.dispose();
@@ -529,9 +551,9 @@ for (const backend of Object.keys(matmul)) {
   md += '\n';
 }
 if (sweepPoints.length) {
-  md += `## The rotation part against its floor, by ‖A_i‖₂\n\nRotoGrad at the grid's largest d and K with every W_i set to a random matrix of the given ‖A_i‖₂ (a spread spectrum, like FORMAT.md's perturbed cases; the grid's rotations start at A = 0 and grow under Adam), held there by a rotation learning rate of 1e-7 (a step's cost does not depend on it). VanillaMTL and RotoGrad steps on the same problem alternate in blocks of four; medians of ${steps} each after ${warmup} warm-up steps. Each block of steps is followed by 10 plain \`[n,n]×[n,n]\` products (one read): the matMul rate side by side with the steps, median over the blocks. Floor = the floor FLOPs above at that rate; × floor = (RotoGrad − VanillaMTL) ÷ floor.\n\n| backend | d | K | ‖A_i‖₂ | after | n×n products/task | VanillaMTL ms | RotoGrad ms | rotation ms | matMul GFLOP/s | floor ms | × floor | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
+  md += `## The rotation part against its floor, by ‖A_i‖₂\n\nRotoGrad at the grid's largest d and K with every W_i set to a random matrix of the given ‖A_i‖₂ (a spread spectrum, like FORMAT.md's perturbed cases; the grid's rotations start at A = 0 and grow under Adam), held there by a rotation learning rate of 1e-7 (a step's cost does not depend on it). VanillaMTL and RotoGrad steps on the same problem alternate in blocks of four; medians of ${steps} each after ${warmup} warm-up steps. Before and after each block of steps come 10 plain \`[n,n]×[n,n]\` products (one read): the matMul rate side by side with the steps (the table shows its median over the blocks, and the floor FLOPs above at that rate). × floor is taken block by block, (RotoGrad − VanillaMTL) of the block's medians ÷ the floor at the mean of the rates just before and after it: the median over the blocks, and the lowest and highest block.\n\n| backend | d | K | ‖A_i‖₂ | after | n×n products/task | VanillaMTL ms | RotoGrad ms | rotation ms | matMul GFLOP/s | floor ms | × floor | blocks | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
   for (const pt of sweepPoints)
-    md += `| ${pt.backend} | ${pt.d} | ${pt.k} | ${pt.norm} | ${f(pt.normAfter)} | ${f(pt.squareProductsPerTask, 1)} | ${f(pt.vanillaMs)} | ${f(pt.rotogradMs)} | ${f(pt.rotationMs)} | ${f(pt.gflops)} | ${f(pt.floorMs)} | ${f(pt.rotationMs / pt.floorMs)} | ${pt.leakedPerStep} |\n`;
+    md += `| ${pt.backend} | ${pt.d} | ${pt.k} | ${pt.norm} | ${f(pt.normAfter)} | ${f(pt.squareProductsPerTask, 1)} | ${f(pt.vanillaMs)} | ${f(pt.rotogradMs)} | ${f(pt.rotationMs)} | ${f(pt.gflops)} | ${f(pt.floorMs)} | ${f(pt.floorRatio)} | ${pt.floorRatioRange.map((x) => f(x)).join('–')} | ${pt.leakedPerStep} |\n`;
   md += '\n';
 }
 if (profiles.length) md += `## Kernel profiles\n\n${profiles.join('\n')}\n`;
