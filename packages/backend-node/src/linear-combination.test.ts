@@ -113,13 +113,8 @@ describe('the RotogradLinearCombination kernel on wasm', () => {
     tf.dispose([a, b, i]);
   });
 
-  it('embeds exactly the module scripts/linear-combination-wasm.mjs builds from its text format', () => {
-    const script = join(
-      dirname(fileURLToPath(import.meta.url)),
-      '..',
-      'scripts',
-      'linear-combination-wasm.mjs',
-    );
+  it('embeds exactly the module scripts/simd-wasm.mjs builds from its text format', () => {
+    const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'scripts', 'simd-wasm.mjs');
     expect(() =>
       execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' }),
     ).not.toThrow();

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { simdFunctions } from './simd-module';
 import type { WasmBackend } from './wasm-backend';
 
 /**
@@ -13,33 +14,6 @@ import type { WasmBackend } from './wasm-backend';
  * ```
  */
 export const LINEAR_COMBINATION = 'RotogradLinearCombination';
-
-/**
- * `lc1`…`lc4`: `out[i] = (acc ? out[i] : 0) + Σ_j c_j·x_j[i]` over `len` floats (a multiple
- * of 4) in f32x4 lanes, on the wasm backend's memory. Built by
- * `scripts/linear-combination-wasm.mjs` (which prints its text format; `--check` verifies
- * these bytes).
- */
-const MODULE =
-  'AGFzbQEAAAABLQRgBX9/f399AGAHf39/f31/fQBgCX9/f399f31/fQBgC39/f399f31/fX99AAIPAQNlbnYGbWVtb3J5AgAAAwUEAAECAwcZBANsYzEAAANsYzIAAQNsYzMAAgNsYzQAAwr1AwRZAgJ/AnsgBP0TIQggAUECdCEGAkADQCAFIAZPDQEgAyAFav0ABAAgCP3mASEHIAIEQCAAIAVq/QAEACAH/eQBIQcLIAAgBWogB/0LBAAgBUEQaiEFDAALCwtwAgJ/A3sgBP0TIQogBv0TIQsgAUECdCEIAkADQCAHIAhPDQEgAyAHav0ABAAgCv3mASAFIAdq/QAEACAL/eYB/eQBIQkgAgRAIAAgB2r9AAQAIAn95AEhCQsgACAHaiAJ/QsEACAHQRBqIQcMAAsLC4cBAgJ/BHsgBP0TIQwgBv0TIQ0gCP0TIQ4gAUECdCEKAkADQCAJIApPDQEgAyAJav0ABAAgDP3mASAFIAlq/QAEACAN/eYBIAcgCWr9AAQAIA795gH95AH95AEhCyACBEAgACAJav0ABAAgC/3kASELCyAAIAlqIAv9CwQAIAlBEGohCQwACwsLngECAn8FeyAE/RMhDiAG/RMhDyAI/RMhECAK/RMhESABQQJ0IQwCQANAIAsgDE8NASADIAtq/QAEACAO/eYBIAUgC2r9AAQAIA/95gH95AEgByALav0ABAAgEP3mASAJIAtq/QAEACAR/eYB/eQB/eQBIQ0gAgRAIAAgC2r9AAQAIA395AEhDQsgACALaiAN/QsEACALQRBqIQsMAAsLCw==';
-
-type Lc = (out: number, len: number, acc: number, ...pointersAndCoefficients: number[]) => void;
-
-let compiled: WebAssembly.Module | null = null;
-const instances = new WeakMap<WebAssembly.Memory, Lc[]>();
-
-/** lc1…lc4 on this backend's memory (one instance per memory, compiled once). */
-function functionsFor(backend: WasmBackend): Lc[] {
-  const memory = backend.wasm.asm.memory;
-  let fns = instances.get(memory);
-  if (!fns) {
-    compiled ??= new WebAssembly.Module(Uint8Array.from(atob(MODULE), (c) => c.charCodeAt(0)));
-    const { exports } = new WebAssembly.Instance(compiled, { env: { memory } });
-    fns = [1, 2, 3, 4].map((k) => exports[`lc${k}`] as unknown as Lc);
-    instances.set(memory, fns);
-  }
-  return fns;
-}
 
 /**
  * The wasm implementation of {@link LINEAR_COMBINATION}: one pass over the inputs per four
@@ -68,7 +42,7 @@ export function linearCombinationWasm(args: {
       throw new Error(
         `${LINEAR_COMBINATION}: every input must be float32 of shape [${first.shape}], got ${t.dtype} [${t.shape}]`,
       );
-  const fns = functionsFor(backend);
+  const fns = simdFunctions(backend).lc;
   const vectorized = size - (size % 4);
   const outs: tf.TensorInfo[] = [];
   for (let r = 0; r < rows; r++) {

@@ -331,33 +331,85 @@ describe('useWasmFastKernels', () => {
     await useNodeBackend({ prefer: ['wasm'] });
     const heap = () =>
       (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+    // 60 columns: not a multiple of 16, so these products take XNNPACK's path, on views.
     const a = tf.randomNormal([8, 64, 64], 0, 1, 'float32', 31);
-    const b = tf.randomNormal([8, 64, 64], 0, 1, 'float32', 32);
+    const b = tf.randomNormal([8, 64, 60], 0, 1, 'float32', 32);
+    const c = tf.randomNormal([8, 60, 60], 0, 1, 'float32', 33);
     const run = (n: number) => {
       for (let i = 0; i < n; i++) {
         const y = tf.matMul(a, b);
-        tf.dispose([y, tf.matMul(y, b)]);
+        tf.dispose([y, tf.matMul(y, c)]);
       }
     };
     run(20);
     const before = [tf.memory().numTensors, heap()];
-    // XNNPACK caches an operator (with a packed copy of B, 16 kB here) per B tensor id; a view
-    // whose id were never released would keep one per product: 600 of them, ~10 MB.
-    run(300);
+    // XNNPACK caches an operator (with a packed copy of B, 15 kB here) per B tensor id; a view
+    // whose id were never released would keep one per product: 2400 of them, ~35 MB.
+    run(150);
     expect([tf.memory().numTensors, heap()]).toEqual(before);
     // The last matrix of the batch, against a float64 product (views at the right offsets).
     const y = tf.matMul(a, b);
     const [av, bv, yv] = await Promise.all([a.data(), b.data(), y.data()]);
-    const i = 7 * 64 * 64;
     const want = product(
-      av.slice(i, i + 4096) as Float32Array,
+      av.slice(7 * 4096) as Float32Array,
       [64, 64],
-      bv.slice(i, i + 4096) as Float32Array,
-      [64, 64],
+      bv.slice(7 * 3840) as Float32Array,
+      [64, 60],
       false,
       false,
     );
-    expect(maxError(yv.slice(i), want)).toBeLessThan(1e-4);
-    tf.dispose([a, b, y]);
+    expect(maxError(yv.slice(7 * 3840), want)).toBeLessThan(1e-4);
+    tf.dispose([a, b, c, y]);
+  });
+
+  it('runs plain products on its SIMD kernel where the shapes allow, as exactly as XNNPACK', async () => {
+    await useNodeBackend({ prefer: ['wasm'] });
+    // [a shape, b shape, transposeA, transposeB]: 2-D, batched, broadcast, transposed, and shapes
+    // the kernel does not take (odd m, n not a multiple of 16, a right matrix over 256 kB).
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[64, 64], [64, 64], false, false],
+      [[256, 64], [64, 256], false, false],
+      [[6, 48], [48, 32], false, false],
+      [[3, 64, 64], [3, 64, 64], false, false],
+      [[1, 32, 48], [4, 48, 32], false, false],
+      [[4, 32, 48], [1, 48, 16], false, false],
+      [[64, 32], [48, 64], true, true],
+      [[5, 64], [64, 64], false, false],
+      [[64, 64], [64, 40], false, false],
+      [[16, 512], [512, 256], false, false],
+    ];
+    const before = tf.memory().numTensors;
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = tf.randomNormal(sa, 0, 1, 'float32', 41);
+      const b = tf.randomNormal(sb, 0, 1, 'float32', 42);
+      const y = tf.matMul(a, b, ta, tb);
+      useWasmFastKernels({ simdProducts: false });
+      const x = tf.matMul(a, b, ta, tb);
+      useWasmFastKernels();
+      expect(y.shape, `${sa}×${sb}`).toEqual(x.shape);
+      const [av, bv, yv, xv] = await Promise.all([a.data(), b.data(), y.data(), x.data()]);
+      // Against float64, matrix by matrix; and against XNNPACK's result.
+      const batch = y.rank === 3 ? y.shape[0]! : 1;
+      const [m, n] = y.shape.slice(-2) as [number, number];
+      const [am, bm] = [sa.slice(-2), sb.slice(-2)];
+      const [as, bs] = [am[0]! * am[1]!, bm[0]! * bm[1]!];
+      for (let i = 0; i < batch; i++) {
+        const ai = sa.length === 3 && sa[0] === 1 ? 0 : i;
+        const bi = sb.length === 3 && sb[0] === 1 ? 0 : i;
+        const want = product(
+          av.slice(ai * as, (ai + 1) * as) as Float32Array,
+          am,
+          bv.slice(bi * bs, (bi + 1) * bs) as Float32Array,
+          bm,
+          ta,
+          tb,
+        );
+        const got = yv.slice(i * m * n, (i + 1) * m * n);
+        expect(maxError(got, want), `${sa}×${sb}[${i}]`).toBeLessThan(2e-4);
+      }
+      expect(maxError(yv, Array.from(xv)), `${sa}×${sb} against XNNPACK`).toBeLessThan(1e-4);
+      tf.dispose([a, b, y, x]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LINEAR_COMBINATION, linearCombinationWasm } from './linear-combination';
+import { simdFunctions } from './simd-module';
 import type { WasmBackend } from './wasm-backend';
 
 /** The wasm backend's own kernel configs, kept while ours are registered. */
@@ -91,7 +92,52 @@ function batchAsLoop(a: tf.TensorInfo, b: tf.TensorInfo, backend: WasmBackend): 
   return out;
 }
 
-function withoutTransposes(original: tf.KernelFunc, loopBatches: boolean): tf.KernelFunc {
+/** Whether plain products run on our SIMD kernel where it applies ({@link simdProduct}). */
+let simdProducts = true;
+
+/** The largest right operand {@link simdProduct} takes, in floats (256 kB: it stays in L2). */
+const SIMD_MAX_RIGHT = 65536;
+
+/**
+ * `[m, k] × [k, n]`, or `[batch, m, k] × [batch, k, n]` with a batch of 1 broadcast, on our SIMD
+ * kernel (`mm`, {@link simdFunctions}) when m is even, n a multiple of 16 and the right matrix at
+ * most {@link SIMD_MAX_RIGHT} floats; else `undefined`. XNNPACK, which the backend's kernel calls,
+ * first packs the right operand into its own layout, and caches that only per tensor: every
+ * product of new tensors pays it (a `[64,64]` product of fresh operands: 47 µs against 16 µs
+ * here; `[256,256]`: 1.5 ms against 1.1 ms).
+ */
+function simdProduct(
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  backend: WasmBackend,
+): tf.TensorInfo | undefined {
+  const rank = a.shape.length;
+  if (!simdProducts || rank !== b.shape.length || (rank !== 2 && rank !== 3)) return undefined;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  const [ba, m, k] = (rank === 3 ? a.shape : [1, ...a.shape]) as [number, number, number];
+  const [bb, kb, n] = (rank === 3 ? b.shape : [1, ...b.shape]) as [number, number, number];
+  if (k !== kb || (ba !== bb && ba !== 1 && bb !== 1)) return undefined;
+  if (m === 0 || k === 0 || m % 2 !== 0 || n === 0 || n % 16 !== 0 || k * n > SIMD_MAX_RIGHT)
+    return undefined;
+  const batch = Math.max(ba, bb);
+  const out = backend.makeOutput(rank === 3 ? [batch, m, n] : [m, n], 'float32');
+  const { mm } = simdFunctions(backend);
+  // Addresses after the output's allocation (which may have grown the heap).
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  const [a0, b0, c0] = [at(a), at(b), at(out)];
+  for (let i = 0; i < batch; i++)
+    mm(
+      a0 + (ba === 1 ? 0 : i) * m * k * 4,
+      b0 + (bb === 1 ? 0 : i) * k * n * 4,
+      c0 + i * m * n * 4,
+      m,
+      k,
+      n,
+    );
+  return out;
+}
+
+function withoutTransposes(original: tf.KernelFunc, plainProducts: boolean): tf.KernelFunc {
   return (args) => {
     const { inputs, attrs } = args;
     const backend = args.backend as WasmBackend;
@@ -101,12 +147,13 @@ function withoutTransposes(original: tf.KernelFunc, loopBatches: boolean): tf.Ke
     };
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const batched =
-      loopBatches &&
+      plainProducts &&
       a.shape.length === 3 &&
       b.shape.length === 3 &&
       Math.max(a.shape[0]!, b.shape[0]!) > 1 &&
       a.dtype === 'float32';
-    if (!transposeA && !transposeB && !batched) return original(args);
+    const simd = plainProducts && simdProducts;
+    if (!transposeA && !transposeB && !batched && !simd) return original(args);
     const temporaries: tf.TensorInfo[] = [];
     const flip = (x: tf.TensorInfo) => {
       const t = transposeLastTwo(x, backend);
@@ -116,6 +163,8 @@ function withoutTransposes(original: tf.KernelFunc, loopBatches: boolean): tf.Ke
     try {
       const a1 = transposeA ? flip(a) : a;
       const b1 = transposeB ? flip(b) : b;
+      const y = simd ? simdProduct(a1, b1, backend) : undefined;
+      if (y) return y;
       const plain = { ...attrs, transposeA: false, transposeB: false };
       if (batched) return batchAsLoop(a1, b1, backend);
       return original({ inputs: { ...inputs, a: a1, b: b1 }, backend, attrs: plain });
@@ -294,7 +343,9 @@ function stringsToOriginal(
  *   slower). Every `tf.matMul` gradient uses transposed products. The replacement transposes
  *   such an operand explicitly (a copy, O(size)) and calls the original kernel without
  *   transposes, once per matrix of a batch (`BatchMatMul` only; the batch of 8 `[256, 256]`
- *   products: 126 → 16 ms).
+ *   products: 126 → 16 ms). `BatchMatMul`s whose shapes allow it (m even, n a multiple of 16,
+ *   the right matrix at most 256 kB) skip XNNPACK for our own SIMD kernel, which needs no packed
+ *   copy of the right operand ({@link simdProduct}; option `simdProducts`, default true).
  * - `Slice`, `SplitV`, `Unpack` (`tf.slice`, `tf.split`, `tf.unstack`): the backend's own copy
  *   the whole input out of the wasm heap into a new JavaScript buffer for every slice; these
  *   copy only the slice, inside the heap.
@@ -308,17 +359,20 @@ function stringsToOriginal(
  * matrix exponential in one SIMD pass per four terms instead of a scaling and an addition per
  * term (a four-term sum of `[256, 256]` matrices: 0.11–0.15 ms against 0.30–0.40 ms).
  *
- * Idempotent; {@link useNodeBackend} calls it when it selects `wasm` (option `fastKernels`).
- * Returns false when the wasm backend's kernels are not registered (nothing to replace).
+ * Idempotent (a later call sets `simdProducts` again); {@link useNodeBackend} calls it when it
+ * selects `wasm` (option `fastKernels`). Returns false when the wasm backend's kernels are not
+ * registered (nothing to replace).
  *
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
  * import { useWasmFastKernels } from '@rotograd/backend-node';
  * useWasmFastKernels();
- * tf.matMul(a, b, true, false); // now an explicit transpose + XNNPACK product
+ * tf.matMul(a, b, true, false); // now an explicit transpose + a plain product
+ * useWasmFastKernels({ simdProducts: false }); // plain products on XNNPACK (to compare)
  * ```
  */
-export function useWasmFastKernels(): boolean {
+export function useWasmFastKernels(options: { simdProducts?: boolean } = {}): boolean {
+  simdProducts = options.simdProducts ?? true;
   let wrapped = false;
   if (tf.getKernel(tf.Add, 'wasm') && !tf.getKernel(LINEAR_COMBINATION, 'wasm'))
     tf.registerKernel({
