@@ -2,9 +2,9 @@
 // backend's own memory in f32x4 lanes:
 // - lc1…lc4 (the `RotogradLinearCombination` kernel, src/linear-combination.ts):
 //   `out[i] = (acc ? out[i] : 0) + Σ_j c_j·x_j[i]` over `len` floats (a multiple of 4);
-// - mm (plain products, src/wasm-kernels.ts): `C = A·B` for row-major `A [m, k]`, `B [k, n]`,
-//   `C [m, n]`, m even and n a multiple of 16: two rows of C by 16 columns at a time, in eight
-//   accumulators, summing over k in order.
+// - mm (plain products, src/wasm-kernels.ts): `C = A·B` for row-major `A [m, k]` and a `[k, n]`
+//   panel of B and of C whose rows are `ldb` and `ldc` floats apart; m even and n a multiple of
+//   16: two rows of C by 16 columns at a time, in eight accumulators, summing over k in order.
 //
 //   node scripts/simd-wasm.mjs          # prints the text format and the base64
 //   node scripts/simd-wasm.mjs --check  # exits 1 if src/ embeds other bytes
@@ -48,7 +48,7 @@ ${splats.join('\n')}
   return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat()}\n)\n`;
 }
 
-/** `mm(a, b, c, m, k, n)`: C = A·B, byte addresses; m even, n a multiple of 16. */
+/** `mm(a, b, c, m, k, n, ldb, ldc)`: C = A·B, byte addresses; m even, n a multiple of 16. */
 function matMulWat() {
   const rows = [0, 1];
   const quads = [0, 1, 2, 3];
@@ -61,12 +61,14 @@ function matMulWat() {
   );
   const store = (r) =>
     quads.map((q) => `(v128.store offset=${16 * q} (local.get $crow) (local.get $c${r}${q}))`);
-  return `  (func (export "mm") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
-    (local $i i32) (local $jb i32) (local $nb i32) (local $kb i32) (local $pa0 i32) (local $pa1 i32)
+  return `  (func (export "mm") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $ldb i32) (param $ldc i32)
+    (local $i i32) (local $jb i32) (local $nb i32) (local $kb i32) (local $bs i32) (local $cs i32) (local $pa0 i32) (local $pa1 i32)
     (local $pend i32) (local $bp i32) (local $crow i32) (local $s0 v128) (local $s1 v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) ${accs.map((c) => `(local ${c} v128)`).join(' ')}
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $bs (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $cs (i32.shl (local.get $ldc) (i32.const 2)))
     (block $rowsDone
       (loop $rows
         (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m)))
@@ -88,12 +90,12 @@ function matMulWat() {
                 ${fma.join('\n                ')}
                 (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
                 (local.set $pa1 (i32.add (local.get $pa1) (i32.const 4)))
-                (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
                 (br $ks)))
             (local.set $crow
-              (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (local.get $jb)))
+              (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $cs))) (local.get $jb)))
             ${store(0).join('\n            ')}
-            (local.set $crow (i32.add (local.get $crow) (local.get $nb)))
+            (local.set $crow (i32.add (local.get $crow) (local.get $cs)))
             ${store(1).join('\n            ')}
             (local.set $jb (i32.add (local.get $jb) (i32.const 64)))
             (br $cols)))

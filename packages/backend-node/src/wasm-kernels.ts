@@ -95,16 +95,20 @@ function batchAsLoop(a: tf.TensorInfo, b: tf.TensorInfo, backend: WasmBackend): 
 /** Whether plain products run on our SIMD kernel where it applies ({@link simdProduct}). */
 let simdProducts = true;
 
-/** The largest right operand {@link simdProduct} takes, in floats (256 kB: it stays in L2). */
-const SIMD_MAX_RIGHT = 65536;
+/**
+ * The most of a right matrix {@link simdProduct} works on at once, in floats (256 kB, so that it
+ * stays in L2 while every row pair of A walks it): a wider right matrix is taken in panels of
+ * columns that fit.
+ */
+const SIMD_PANEL = 65536;
 
 /**
  * `[m, k] × [k, n]`, or `[batch, m, k] × [batch, k, n]` with a batch of 1 broadcast, on our SIMD
- * kernel (`mm`, {@link simdFunctions}) when m is even, n a multiple of 16 and the right matrix at
- * most {@link SIMD_MAX_RIGHT} floats; else `undefined`. XNNPACK, which the backend's kernel calls,
- * first packs the right operand into its own layout, and caches that only per tensor: every
- * product of new tensors pays it (a `[64,64]` product of fresh operands: 47 µs against 16 µs
- * here; `[256,256]`: 1.5 ms against 1.1 ms).
+ * kernel (`mm`, {@link simdFunctions}) when m is even, n a multiple of 16 and k at most 4096;
+ * else `undefined`. XNNPACK, which the backend's kernel calls, first packs the right operand into
+ * its own layout, and caches that only per tensor: every product of new tensors pays it (8
+ * `[64,64]` products of fresh operands: 375 µs against 126–189 µs here; `[256,256]`: 12.1
+ * against 9.1 ms).
  */
 function simdProduct(
   a: tf.TensorInfo,
@@ -117,23 +121,24 @@ function simdProduct(
   const [ba, m, k] = (rank === 3 ? a.shape : [1, ...a.shape]) as [number, number, number];
   const [bb, kb, n] = (rank === 3 ? b.shape : [1, ...b.shape]) as [number, number, number];
   if (k !== kb || (ba !== bb && ba !== 1 && bb !== 1)) return undefined;
-  if (m === 0 || k === 0 || m % 2 !== 0 || n === 0 || n % 16 !== 0 || k * n > SIMD_MAX_RIGHT)
-    return undefined;
+  // Panels of `width` columns (a multiple of 16) whose k × width floats fit in SIMD_PANEL.
+  const width = Math.min(n, Math.floor(SIMD_PANEL / k / 16) * 16);
+  if (m === 0 || k === 0 || m % 2 !== 0 || n === 0 || n % 16 !== 0 || width === 0) return undefined;
   const batch = Math.max(ba, bb);
   const out = backend.makeOutput(rank === 3 ? [batch, m, n] : [m, n], 'float32');
   const { mm } = simdFunctions(backend);
   // Addresses after the output's allocation (which may have grown the heap).
   const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
   const [a0, b0, c0] = [at(a), at(b), at(out)];
-  for (let i = 0; i < batch; i++)
-    mm(
+  for (let i = 0; i < batch; i++) {
+    const [ai, bi, ci] = [
       a0 + (ba === 1 ? 0 : i) * m * k * 4,
       b0 + (bb === 1 ? 0 : i) * k * n * 4,
       c0 + i * m * n * 4,
-      m,
-      k,
-      n,
-    );
+    ];
+    for (let j = 0; j < n; j += width)
+      mm(ai, bi + j * 4, ci + j * 4, m, k, Math.min(width, n - j), n, n);
+  }
   return out;
 }
 
@@ -344,8 +349,8 @@ function stringsToOriginal(
  *   such an operand explicitly (a copy, O(size)) and calls the original kernel without
  *   transposes, once per matrix of a batch (`BatchMatMul` only; the batch of 8 `[256, 256]`
  *   products: 126 → 16 ms). `BatchMatMul`s whose shapes allow it (m even, n a multiple of 16,
- *   the right matrix at most 256 kB) skip XNNPACK for our own SIMD kernel, which needs no packed
- *   copy of the right operand ({@link simdProduct}; option `simdProducts`, default true).
+ *   k ≤ 4096) skip XNNPACK for our own SIMD kernel, which needs no packed copy of the right
+ *   operand ({@link simdProduct}; option `simdProducts`, default true).
  * - `Slice`, `SplitV`, `Unpack` (`tf.slice`, `tf.split`, `tf.unstack`): the backend's own copy
  *   the whole input out of the wasm heap into a new JavaScript buffer for every slice; these
  *   copy only the slice, inside the heap.
