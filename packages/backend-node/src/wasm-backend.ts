@@ -10,7 +10,7 @@ export interface WasmBackend extends tf.KernelBackend {
   /** A view of the tensor's data in the heap; its `byteOffset` is the tensor's address. */
   typedArrayFromHeap(t: tf.TensorInfo): tf.backend_util.TypedArray;
   /** tfjs's own table of tensors: `id` names a tensor to the C++ side. */
-  dataIdMap: { get(dataId: object): unknown; delete(dataId: object): boolean };
+  dataIdMap: { get(dataId: object): { id: number } | undefined; delete(dataId: object): boolean };
   wasm: {
     asm: { memory: WebAssembly.Memory };
     /** Emscripten's `cwrap` of an exported function (`'array'` arguments copied to the stack). */

@@ -38,10 +38,33 @@ function viewAt(backend: WasmBackend, shape: number[], byteOffset: number): tf.T
 }
 
 function dropView(backend: WasmBackend, view: tf.TensorInfo): void {
-  const { id } = backend.dataIdMap.get(view.dataId) as { id: number };
+  const { id } = backend.dataIdMap.get(view.dataId)!;
   // Also drops any XNNPACK operator cached on this id (the backend's disposal callback).
   backend.wasm.tfjs.disposeData(id);
   backend.dataIdMap.delete(view.dataId);
+}
+
+/**
+ * The heap addresses of each matrix of `[batch, m, k] × [batch, k, n] → out` (a batch of 1 on
+ * either side broadcast). Read after `out` is allocated, since an allocation may grow the heap.
+ */
+function* matrixAddresses(
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  out: tf.TensorInfo,
+  backend: WasmBackend,
+): Generator<[number, number, number]> {
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.shape.length - 1]!;
+  const [ba, bb] = [a, b].map((t) => (t.shape.length === 3 ? t.shape[0]! : 1)) as [number, number];
+  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  const [a0, b0, c0] = [at(a), at(b), at(out)];
+  for (let i = 0; i < Math.max(ba, bb); i++)
+    yield [
+      a0 + (ba === 1 ? 0 : i) * m * k * 4,
+      b0 + (bb === 1 ? 0 : i) * k * n * 4,
+      c0 + i * m * n * 4,
+    ];
 }
 
 /**
@@ -71,17 +94,14 @@ function batchAsLoop(a: tf.TensorInfo, b: tf.TensorInfo, backend: WasmBackend): 
     ]) as BatchMatMulFn;
     batchMatMulFns.set(backend.wasm, run);
   }
-  // Addresses after the output's allocation (which may have moved nothing, but read them last).
-  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  const [a0, b0, o0] = [at(a), at(b), at(out)];
   const aShape = new Uint8Array(new Int32Array([1, m, k]).buffer);
   const bShape = new Uint8Array(new Int32Array([1, k, n]).buffer);
-  const idOf = (t: tf.TensorInfo) => (backend.dataIdMap.get(t.dataId) as { id: number }).id;
-  for (let i = 0; i < batch; i++) {
+  const idOf = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.id;
+  for (const [ai, bi, ci] of matrixAddresses(a, b, out, backend)) {
     const views = [
-      viewAt(backend, [1, m, k], a0 + (ba === 1 ? 0 : i) * m * k * 4),
-      viewAt(backend, [1, k, n], b0 + (bb === 1 ? 0 : i) * k * n * 4),
-      viewAt(backend, [1, m, n], o0 + i * m * n * 4),
+      viewAt(backend, [1, m, k], ai),
+      viewAt(backend, [1, k, n], bi),
+      viewAt(backend, [1, m, n], ci),
     ] as const;
     try {
       run(idOf(views[0]), aShape, 3, idOf(views[1]), bShape, 3, 0, 0, idOf(views[2]));
@@ -127,18 +147,9 @@ function simdProduct(
   const batch = Math.max(ba, bb);
   const out = backend.makeOutput(rank === 3 ? [batch, m, n] : [m, n], 'float32');
   const { mm } = simdFunctions(backend);
-  // Addresses after the output's allocation (which may have grown the heap).
-  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  const [a0, b0, c0] = [at(a), at(b), at(out)];
-  for (let i = 0; i < batch; i++) {
-    const [ai, bi, ci] = [
-      a0 + (ba === 1 ? 0 : i) * m * k * 4,
-      b0 + (bb === 1 ? 0 : i) * k * n * 4,
-      c0 + i * m * n * 4,
-    ];
+  for (const [ai, bi, ci] of matrixAddresses(a, b, out, backend))
     for (let j = 0; j < n; j += width)
       mm(ai, bi + j * 4, ci + j * 4, m, k, Math.min(width, n - j), n, n);
-  }
   return out;
 }
 

@@ -29,9 +29,11 @@ export function setBatchStrategy(value: BatchStrategy): void {
 
 /**
  * Largest matrix side for which `'auto'` batches on wasm with @rotograd/backend-node's kernels.
- * Measured there (RotoGrad, K = 8, A/B in one process): n = 16 12% faster batched, n = 64 3%,
- * n = 128 even, n = 256 9% slower (each batched kernel streams all K matrices, 2 MB per operand,
- * through the cache, where a loop finishes one task's products while they are in it).
+ * Measured there (RotoGrad, K = 8, A/B in one process): n = 16 12% faster batched, n = 64 2–3%,
+ * n = 128 even; n = 256 9% slower while products ran on XNNPACK (each batched kernel streams all
+ * K matrices, 2 MB per operand, through the cache, where a loop finishes one task's products
+ * while they are in it), and even once they ran on backend-node's SIMD kernel (218 against
+ * 217 ms). Above 64 batching gains nothing measured, so the loop stays.
  */
 export const WASM_BATCH_MAX_SIZE = 64;
 

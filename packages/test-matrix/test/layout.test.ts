@@ -6,7 +6,7 @@ import { expect, it, vi } from 'vitest';
  * Which layout the K rotations get on the backend the matrix selected (`setBatchStrategy('auto')`):
  * one `[K, n, n]` batch, or K separate `[n, n]` matrices. Batched everywhere except on cpu, and
  * on wasm (with @rotograd/backend-node's kernels, as the matrix runs it) above
- * `WASM_BATCH_MAX_SIZE`, where a loop of 2-D products measured faster.
+ * `WASM_BATCH_MAX_SIZE`, where batching measured no faster than a loop of 2-D products.
  */
 function problem(n: number, k: number) {
   const w = tf.randomNormal([4, n], 0, 0.5, 'float32', 1);
