@@ -1,4 +1,5 @@
 export { LINEAR_COMBINATION } from './linear-combination';
+export { SYMMETRIC_MAT_MUL } from './symmetric-product';
 export {
   type NodeBackendAttempt,
   type NodeBackendChoice,

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { matrixAddresses, SIMD_PANEL } from './heap-matrices';
 import { LINEAR_COMBINATION, linearCombinationWasm } from './linear-combination';
 import { simdFunctions } from './simd-module';
+import { SYMMETRIC_MAT_MUL, symmetricProductWasm } from './symmetric-product';
 import type { WasmBackend } from './wasm-backend';
 
 /** The wasm backend's own kernel configs, kept while ours are registered. */
@@ -42,29 +44,6 @@ function dropView(backend: WasmBackend, view: tf.TensorInfo): void {
   // Also drops any XNNPACK operator cached on this id (the backend's disposal callback).
   backend.wasm.tfjs.disposeData(id);
   backend.dataIdMap.delete(view.dataId);
-}
-
-/**
- * The heap addresses of each matrix of `[batch, m, k] × [batch, k, n] → out` (a batch of 1 on
- * either side broadcast). Read after `out` is allocated, since an allocation may grow the heap.
- */
-function* matrixAddresses(
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  out: tf.TensorInfo,
-  backend: WasmBackend,
-): Generator<[number, number, number]> {
-  const [m, k] = a.shape.slice(-2) as [number, number];
-  const n = b.shape[b.shape.length - 1]!;
-  const [ba, bb] = [a, b].map((t) => (t.shape.length === 3 ? t.shape[0]! : 1)) as [number, number];
-  const at = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  const [a0, b0, c0] = [at(a), at(b), at(out)];
-  for (let i = 0; i < Math.max(ba, bb); i++)
-    yield [
-      a0 + (ba === 1 ? 0 : i) * m * k * 4,
-      b0 + (bb === 1 ? 0 : i) * k * n * 4,
-      c0 + i * m * n * 4,
-    ];
 }
 
 /**
@@ -114,13 +93,8 @@ function batchAsLoop(a: tf.TensorInfo, b: tf.TensorInfo, backend: WasmBackend): 
 
 /** Whether plain products run on our SIMD kernel where it applies ({@link simdProduct}). */
 let simdProducts = true;
-
-/**
- * The most of a right matrix {@link simdProduct} works on at once, in floats (256 kB, so that it
- * stays in L2 while every row pair of A walks it): a wider right matrix is taken in panels of
- * columns that fit.
- */
-const SIMD_PANEL = 65536;
+/** Whether {@link SYMMETRIC_MAT_MUL} computes only the lower triangle. */
+let symmetricProducts = true;
 
 /**
  * `[m, k] × [k, n]`, or `[batch, m, k] × [batch, k, n]` with a batch of 1 broadcast, on our SIMD
@@ -371,11 +345,15 @@ function stringsToOriginal(
  *   blocks, 3–4.6× faster ({@link blockedTranspose}); these are the transposes of the products
  *   above and of RotoGrad's rotations.
  *
- * And adds one: {@link LINEAR_COMBINATION}, the sums of scaled matrices of @rotograd/core's
+ * And adds two: {@link LINEAR_COMBINATION}, the sums of scaled matrices of @rotograd/core's
  * matrix exponential in one SIMD pass per four terms instead of a scaling and an addition per
- * term (a four-term sum of `[256, 256]` matrices: 0.11–0.15 ms against 0.30–0.40 ms).
+ * term (a four-term sum of `[256, 256]` matrices: 0.11–0.15 ms against 0.30–0.40 ms); and
+ * {@link SYMMETRIC_MAT_MUL}, products whose result @rotograd/core knows to be symmetric or
+ * skew-symmetric (the exponential's X² and X⁴, the rotations' gradients) as their lower triangle
+ * on the SIMD kernel, mirrored (option `symmetricProducts`, default true; false runs them as
+ * plain products).
  *
- * Idempotent (a later call sets `simdProducts` again); {@link useNodeBackend} calls it when it
+ * Idempotent (a later call sets the options again); {@link useNodeBackend} calls it when it
  * selects `wasm` (option `fastKernels`). Returns false when the wasm backend's kernels are not
  * registered (nothing to replace).
  *
@@ -385,16 +363,27 @@ function stringsToOriginal(
  * useWasmFastKernels();
  * tf.matMul(a, b, true, false); // now an explicit transpose + a plain product
  * useWasmFastKernels({ simdProducts: false }); // plain products on XNNPACK (to compare)
+ * useWasmFastKernels({ symmetricProducts: false }); // symmetric ones as full products
  * ```
  */
-export function useWasmFastKernels(options: { simdProducts?: boolean } = {}): boolean {
+export function useWasmFastKernels(
+  options: { simdProducts?: boolean; symmetricProducts?: boolean } = {},
+): boolean {
   simdProducts = options.simdProducts ?? true;
+  symmetricProducts = options.symmetricProducts ?? true;
   let wrapped = false;
   if (tf.getKernel(tf.Add, 'wasm') && !tf.getKernel(LINEAR_COMBINATION, 'wasm'))
     tf.registerKernel({
       kernelName: LINEAR_COMBINATION,
       backendName: 'wasm',
       kernelFunc: linearCombinationWasm as unknown as tf.KernelFunc,
+    });
+  if (tf.getKernel(tf.Add, 'wasm') && !tf.getKernel(SYMMETRIC_MAT_MUL, 'wasm'))
+    tf.registerKernel({
+      kernelName: SYMMETRIC_MAT_MUL,
+      backendName: 'wasm',
+      kernelFunc: ((args: Parameters<typeof symmetricProductWasm>[0]) =>
+        symmetricProductWasm(args, symmetricProducts)) as unknown as tf.KernelFunc,
     });
   for (const [name, replacement] of Object.entries(REPLACEMENTS)) {
     if (originals.has(name)) {
@@ -419,7 +408,8 @@ export function useWasmFastKernels(options: { simdProducts?: boolean } = {}): bo
  * ```
  */
 export function restoreWasmKernels(): void {
-  if (tf.getKernel(LINEAR_COMBINATION, 'wasm')) tf.unregisterKernel(LINEAR_COMBINATION, 'wasm');
+  for (const name of [LINEAR_COMBINATION, SYMMETRIC_MAT_MUL])
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   for (const [name, original] of originals) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(original);

@@ -17,6 +17,7 @@ import {
   RotateOnly,
   RotoGrad,
   type StepOptions,
+  SYMMETRIC_MAT_MUL_KERNEL,
   skewFromLower,
   VanillaMTL,
 } from '@rotograd/core';
@@ -215,11 +216,17 @@ async function benchCell(
   };
 }
 
-/** How many `[n, n] × [n, n]` products (a batch counts per matrix) a profiled step ran. */
+/** Kernels that run matrix products: plain ones, and those known to be (skew-)symmetric. */
+const PRODUCT_KERNELS = new Set(['BatchMatMul', SYMMETRIC_MAT_MUL_KERNEL]);
+
+/**
+ * How many `[n, n] × [n, n]` products (a batch counts per matrix) a profiled step ran, symmetric
+ * ones (which may compute only a triangle) included.
+ */
 function squareProducts(kernels: { name: string; inputShapes: number[][] }[], n: number): number {
   let count = 0;
   for (const kr of kernels) {
-    if (kr.name !== 'BatchMatMul' || kr.inputShapes.length !== 2) continue;
+    if (!PRODUCT_KERNELS.has(kr.name) || kr.inputShapes.length !== 2) continue;
     const [a, b] = kr.inputShapes as [number[], number[]];
     const square = (s: number[]) => s.at(-1) === n && s.at(-2) === n;
     if (square(a) && square(b)) count += a.length === 3 ? (a[0] as number) : 1;
@@ -406,7 +413,7 @@ async function kernelProfile(
   const by = new Map<string, { ms: number; n: number }>();
   for (const kr of info.kernels) {
     const shape =
-      kr.name === 'BatchMatMul' || kr.name === '_FusedMatMul'
+      PRODUCT_KERNELS.has(kr.name) || kr.name === '_FusedMatMul'
         ? `${kr.name} ${kr.inputShapes.map((s) => `[${s}]`).join('×')}`
         : kr.name;
     const e = by.get(shape) ?? { ms: 0, n: 0 };

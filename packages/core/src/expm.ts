@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { hasLinearCombinationKernel, linearCombinations } from './linear-combination';
 import { matMul } from './mat-mul';
 import { transposeMatrices } from './skew';
+import { symmetricMatMul } from './symmetric-mat-mul';
 import { tidy } from './tidy';
 
 /**
@@ -670,8 +671,17 @@ function runProgram(
  *
  * Returns the value and the intermediates {@link expmFrechet} reuses. Not differentiable by
  * tf.grads on purpose: use {@link expmFrechet} for exact derivatives.
+ *
+ * ```js
+ * const state = expmForward(a, expmPlan(2, { skew: true }), { skew: true });
+ * state.value;  // e^A
+ * ```
  */
-export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
+export function expmForward(
+  a: tf.Tensor,
+  plan?: ExpmPlan,
+  options: ExpmForwardOptions = {},
+): ExpmState {
   assertSquare(a, 'expm');
   return tidy(() => {
     const eye = identityLike(a);
@@ -703,7 +713,14 @@ export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
     }
     const usedPlan: ExpmPlan = { ...plan, degree, squarings };
     const prog = expmProgram(usedPlan);
-    const all = runProgram(prog, x, eye, (l, r, vs) => matMul(vs[l]!, vs[r]!));
+    const all = runProgram(prog, x, eye, (l, r, vs) => {
+      // For a skew X, a product of even or odd polynomials of X is one too (they commute):
+      // symmetric or skew-symmetric, so a backend may compute only its lower triangle.
+      const parity = options.skew ? prog.parity[vs.length] : null;
+      return parity === 0 || parity === 1
+        ? symmetricMatMul(vs[l]!, vs[r]!, parity === 0 ? 1 : -1)
+        : matMul(vs[l]!, vs[r]!);
+    });
     let d = all[all.length - 1]!;
     const values = all.map((v, i) => (prog.kept.has(i) ? v : null));
     // Squarings: (I + D)² = I + (2D + D²).
@@ -716,6 +733,17 @@ export function expmForward(a: tf.Tensor, plan?: ExpmPlan): ExpmState {
     const value = tf.add(d, eye);
     return { plan: usedPlan, scale, values, squaringFactors, squaringMasks, value };
   });
+}
+
+/** Options of {@link expmForward}. */
+export interface ExpmForwardOptions {
+  /**
+   * Whether A is skew-symmetric (a rotation's generator). Then every even or odd polynomial of A
+   * the program forms (X², X⁴, …) is symmetric or skew-symmetric, and runs through
+   * {@link symmetricMatMul} (half the arithmetic where the backend registers its kernel). Wrong
+   * results if A is not skew-symmetric. Default false.
+   */
+  skew?: boolean;
 }
 
 /** Options of {@link expmNormBound}. */
@@ -879,7 +907,10 @@ export interface ExpmOptions {
    * chosen on the device and {@link MAX_SQUARINGS} masked squarings run. Default: none.
    */
   normBound?: number;
-  /** Whether `a` is skew-symmetric, which allows cheaper plans ({@link ExpmPlanOptions}). */
+  /**
+   * Whether `a` is skew-symmetric, which allows cheaper plans ({@link ExpmPlanOptions}) and
+   * products ({@link ExpmForwardOptions}). Wrong results if it is not. Default false.
+   */
   skew?: boolean;
 }
 
@@ -894,7 +925,7 @@ export interface ExpmOptions {
  */
 export function expm<T extends tf.Tensor>(a: T, options: ExpmOptions = {}): T {
   const plan = options.normBound === undefined ? undefined : expmPlan(options.normBound, options);
-  const state = expmForward(a, plan);
+  const state = expmForward(a, plan, { skew: options.skew });
   disposeExpmState(state, true);
   return state.value as T;
 }
@@ -915,7 +946,7 @@ export function expmFrechetAt(a: tf.Tensor, e: tf.Tensor, options: ExpmOptions =
     throw new Error(`expmFrechetAt: e must have the shape of a [${a.shape}], got [${e.shape}]`);
   }
   const plan = options.normBound === undefined ? undefined : expmPlan(options.normBound, options);
-  const state = expmForward(a, plan);
+  const state = expmForward(a, plan, { skew: options.skew });
   try {
     return expmFrechet(state, e);
   } finally {

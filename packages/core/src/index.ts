@@ -4,6 +4,7 @@ export { cached, isCaching } from './cached';
 export { stableDivide } from './divide';
 export {
   disposeExpmState,
+  type ExpmForwardOptions,
   type ExpmFrechetOptions,
   type ExpmNormBoundOptions,
   type ExpmOptions,
@@ -78,4 +79,9 @@ export { skewFromLower, strictLower } from './skew';
 export { stopGradient } from './stop-gradient';
 export { sumAll } from './sum';
 export { sumCombiner } from './sum-combiner';
+export {
+  hasSymmetricMatMulKernel,
+  SYMMETRIC_MAT_MUL_KERNEL,
+  symmetricMatMul,
+} from './symmetric-mat-mul';
 export { VanillaMTL } from './vanilla-mtl';

@@ -27,6 +27,7 @@ import { taskNorms } from './rotograd-scaling';
 import { strictLower, transposeMatrices } from './skew';
 import { stopGradient } from './stop-gradient';
 import { sumAll } from './sum';
+import { symmetricMatMul } from './symmetric-mat-mul';
 import { type CustomGradientFunc, tidy } from './tidy';
 
 /**
@@ -747,7 +748,13 @@ export class MultitaskModel {
       const skew = tf.sub(tT, t); // K_i
       // Ψ*(K) = Lexp(A, K) e^{−A}: e^A commutes with e^{sA}. Both A and K are skew-symmetric,
       // which makes the derivative of squaring an even or odd power one product instead of two.
-      const psi = matMul(expmFrechet(state, skew, { skew: true }), transposeMatrices(state.value));
+      // Ψ*(K) is skew-symmetric and only its strict lower triangle is used: half a product where
+      // the backend computes only that triangle.
+      const psi = symmetricMatMul(
+        expmFrechet(state, skew, { skew: true }),
+        transposeMatrices(state.value),
+        -1,
+      );
       const d = strictLower(psi);
       dW.push(...(chunk.rank === 2 ? [d] : tf.unstack(d)));
     });

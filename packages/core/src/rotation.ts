@@ -97,7 +97,7 @@ export class Rotation {
       [this.weight.dataId, this.base.dataId],
       () =>
         tf.tidy(() => {
-          const e = expmForward(skewFromLower(this.weight), this.planSource?.());
+          const e = expmForward(skewFromLower(this.weight), this.planSource?.(), SKEW);
           const r = tf.matMul(this.base, e.value as tf.Tensor2D);
           disposeExpmState(e);
           return r as tf.Tensor2D;
@@ -222,7 +222,7 @@ export class RotationGroup {
         const value = tidy((): RotationForward => {
           if (batchStrategy(this.size) === 'loop') {
             const as = this.rotations.map((r) => skewFromLower(r.weight));
-            const expm = as.map((a) => expmForward(a, plan));
+            const expm = as.map((a) => expmForward(a, plan, SKEW));
             const matrices = expm.map((e, i) =>
               tf.matMul(this.rotations[i]!.base, e.value as tf.Tensor2D),
             );
@@ -232,7 +232,7 @@ export class RotationGroup {
           const w = tf.stack(this.rotations.map((r) => r.weight)) as tf.Tensor3D;
           const b = tf.stack(this.rotations.map((r) => r.base)) as tf.Tensor3D;
           const a = skewFromLower(w);
-          const e = expmForward(a, plan);
+          const e = expmForward(a, plan, SKEW);
           const norms = expmNormBound(e, SKEW) as tf.Tensor1D;
           return { matrices: [matMul(b, e.value)], expm: [e], norms };
         });
