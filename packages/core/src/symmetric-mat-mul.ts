@@ -7,7 +7,8 @@ import { matMul } from './mat-mul';
  * register it (`@rotograd/backend-node` does on wasm); elsewhere {@link symmetricMatMul} runs a
  * plain product. Contract: inputs `a` `[m, k]` and `b` `[k, m]` (or `[batch, m, k]` and
  * `[batch, k, m]`, float32), attr `sign` (1 or −1); the output's lower triangle, diagonal
- * included, is that of `a·b`, and each entry above it is `sign` times its mirror below.
+ * included, is that of `a·b`; above it are `a·b`'s own entries or `sign` times their mirrors
+ * below (the same for an exactly symmetric or skew-symmetric product).
  *
  * ```ts
  * tf.registerKernel({ kernelName: SYMMETRIC_MAT_MUL_KERNEL, backendName: 'mine', kernelFunc });
