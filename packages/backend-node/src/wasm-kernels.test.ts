@@ -379,9 +379,12 @@ describe('useWasmFastKernels', () => {
       [[64, 64], [64, 40], false, false],
       [[16, 512], [512, 256], false, false],
       [[2, 64, 256], [2, 256, 1040], false, false],
+      [[3, 32, 256], [1, 256, 528], false, false],
       [[2, 4112], [4112, 16], false, false],
     ];
     const before = tf.memory().numTensors;
+    // Panels go through a scratch matrix in the heap, which must be freed.
+    const dataIds = tf.engine().backend.numDataIds();
     for (const [sa, sb, ta, tb] of cases) {
       const a = tf.randomNormal(sa, 0, 1, 'float32', 41);
       const b = tf.randomNormal(sb, 0, 1, 'float32', 42);
@@ -416,5 +419,6 @@ describe('useWasmFastKernels', () => {
       tf.dispose([a, b, y, x]);
     }
     expect(tf.memory().numTensors).toBe(before);
+    expect(tf.engine().backend.numDataIds()).toBe(dataIds);
   });
 });

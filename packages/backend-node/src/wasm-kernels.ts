@@ -121,9 +121,30 @@ function simdProduct(
   const batch = Math.max(ba, bb);
   const out = backend.makeOutput(rank === 3 ? [batch, m, n] : [m, n], 'float32');
   const { mm } = simdFunctions(backend);
-  for (const [ai, bi, ci] of matrixAddresses(a, b, out, backend))
-    for (let j = 0; j < n; j += width)
-      mm(ai, bi + j * 4, ci + j * 4, m, k, Math.min(width, n - j), n, n);
+  if (width === n) {
+    for (const [ai, bi, ci] of matrixAddresses(a, b, out, backend)) mm(ai, bi, ci, m, k, n, n, n);
+    return out;
+  }
+  // Each panel copied first into a scratch matrix whose rows are `width` floats apart: walked in
+  // place, its rows are n floats apart, often a multiple of 4 kB, and map to the same cache sets
+  // (`[256,256]×[256,2048]`: 15.8 ms in place, 12.9 ms copied).
+  const scratch = backend.makeOutput([k, width], 'float32');
+  try {
+    // Addresses and the heap's view taken after the last allocation (which may grow the heap).
+    const s = backend.typedArrayFromHeap(scratch).byteOffset;
+    const heap = new Float32Array(backend.wasm.asm.memory.buffer);
+    for (const [ai, bi, ci] of matrixAddresses(a, b, out, backend))
+      for (let j = 0; j < n; j += width) {
+        const w = Math.min(width, n - j);
+        for (let r = 0; r < k; r++) {
+          const from = bi / 4 + r * n + j;
+          heap.copyWithin(s / 4 + r * w, from, from + w);
+        }
+        mm(ai, s, ci + j * 4, m, k, w, w, n);
+      }
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
   return out;
 }
 
