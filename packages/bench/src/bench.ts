@@ -6,18 +6,22 @@
  * Flags: --quick (small smoke run), --backends=wasm,cpu, --steps=N, --warmup=N, --d=16,64,
  * --k=2,8, --out=NAME (report file stem), --profile (kernel profile of RotoGrad d=256 K=8),
  * --norms=0.1,1,3 (the rotation part against its floor at set ‖A_i‖₂; `none` to skip),
- * --sweep-backends=wasm (the backends that run that sweep).
+ * --sweep-backends=wasm (the backends that run that sweep), --batch-strategy=loop (core's
+ * `setBatchStrategy` for the K rotations: auto, batched or loop; default auto),
+ * --tf-flags=WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE:64 (TF.js environment flags, set after the backend).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  type BatchStrategy,
   type Module,
   type MultitaskModel,
   RotateOnly,
   RotoGrad,
   type StepOptions,
   SYMMETRIC_MAT_MUL_KERNEL,
+  setBatchStrategy,
   skewFromLower,
   VanillaMTL,
 } from '@rotograd/core';
@@ -43,6 +47,18 @@ const stem = opt('out') ?? (quick ? 'bench-quick' : 'bench');
 const sweepNorms =
   opt('norms') === 'none' ? [] : list('norms', quick ? [] : [0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3]);
 const sweepBackends = opt('sweep-backends')?.split(',') ?? ['wasm', 'tensorflow'];
+const batchStrategy = (opt('batch-strategy') ?? 'auto') as BatchStrategy;
+setBatchStrategy(batchStrategy);
+/** TF.js environment flags (`NAME:value`), set once each backend is selected. */
+const tfFlags = Object.fromEntries(
+  (opt('tf-flags')?.split(',') ?? []).map((kv) => {
+    const [name, value = ''] = kv.split(':');
+    return [
+      name as string,
+      value === 'true' || value === 'false' ? value === 'true' : Number(value),
+    ];
+  }),
+);
 const B = 256;
 const IN = 64;
 const HIDDEN = 256;
@@ -475,10 +491,17 @@ async function selectBackend(name: string): Promise<string | undefined> {
         return 'tfjs-node is not installed here (libtensorflow cannot be downloaded in this environment)';
     } else if (name === 'webgpu') {
       const { useWebGPUBackend } = await import('@rotograd/backend-webgpu');
-      const r = await useWebGPUBackend({ featureLevel: 'compatibility' });
-      console.info(`webgpu: ${r.source} ${r.adapter.vendor} ${r.adapter.description}`);
+      // A full WebGPU adapter (Vulkan on a GPU) where there is one, else a compatibility one
+      // (here: Mesa's llvmpipe through OpenGL ES).
+      const r = await useWebGPUBackend({ featureLevel: 'core' }).catch(() =>
+        useWebGPUBackend({ featureLevel: 'compatibility' }),
+      );
+      adapters[name] =
+        `${r.source} (${r.featureLevel}), ${[r.adapter.vendor, r.adapter.architecture, r.adapter.description].filter(Boolean).join(' ')}`;
+      console.info(`webgpu: ${adapters[name]}`);
     }
     await tf.ready();
+    tf.env().setFlags(tfFlags);
     if (tf.getBackend() !== name) return `selected ${tf.getBackend()} instead`;
     return undefined;
   } catch (e) {
@@ -489,6 +512,8 @@ async function selectBackend(name: string): Promise<string | undefined> {
 const cells: Cell[] = [];
 const sweepPoints: SweepPoint[] = [];
 const skipped: Record<string, string> = {};
+/** What each backend ran on, where it says (the WebGPU adapter). */
+const adapters: Record<string, string> = {};
 const matmul: Record<string, Record<number, { bnn: number; nnn: number }>> = {};
 const started = new Date().toISOString();
 for (const backend of backends) {
@@ -546,7 +571,11 @@ for (const backend of backends) {
 
 const f = (x: number | undefined, p = 2) =>
   x === undefined || Number.isNaN(x) ? '–' : x.toFixed(p);
-let md = `# Step-time benchmark\n\nRun ${started}${quick ? ' (--quick)' : ''}; median of ${steps} steps after ${warmup} warm-up steps; batch ${B}, input ${IN}, backbone ${IN}→${HIDDEN} ReLU→d, K linear heads, MSE, Adam. Node ${process.version}, ${(await import('node:os')).cpus().length} cores (shared with other jobs: timings are noisy).\n\n`;
+let md = `# Step-time benchmark\n\nRun ${started}${quick ? ' (--quick)' : ''}; median of ${steps} steps after ${warmup} warm-up steps; batch ${B}, input ${IN}, backbone ${IN}→${HIDDEN} ReLU→d, K linear heads, MSE, Adam. Node ${process.version}, ${(await import('node:os')).cpus().length} cores (shared with other jobs: timings are noisy).${batchStrategy === 'auto' ? '' : ` Batch strategy of the K rotations: '${batchStrategy}'.`}${Object.keys(tfFlags).length ? ` TF.js flags: ${JSON.stringify(tfFlags)}.` : ''}${Object.entries(
+  adapters,
+)
+  .map(([k, v]) => ` ${k} adapter: ${v}.`)
+  .join('')}\n\n`;
 md +=
   "Rotation GFLOP/s = the rotation part's floor FLOPs (K·(3·2Bn² + 12n³) + 2Bn²) ÷ (method ms − VanillaMTL ms); matMul GFLOP/s = the backend's plain 2-D `tf.matMul` at [B,n]×[n,n] / [n,n]×[n,n]; n×n products/task = the `[n,n]×[n,n]`-shaped products of one step ÷ K (the exponential, its exact gradient, B·e^A and Lexp(A, K)·e^{−A}; at d = 256 also the B×n×n ones, since B = n).\n\n";
 for (const backend of Object.keys(matmul)) {
@@ -574,6 +603,6 @@ mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, `${stem}.md`), md);
 writeFileSync(
   join(dir, `${stem}.json`),
-  `${JSON.stringify({ started, quick, steps, warmup, batch: B, matmul, skipped, cells, sweep: sweepPoints }, null, 2)}\n`,
+  `${JSON.stringify({ started, quick, steps, warmup, batch: B, batchStrategy, tfFlags, adapters, matmul, skipped, cells, sweep: sweepPoints }, null, 2)}\n`,
 );
 console.info(md);
