@@ -7,6 +7,7 @@ import {
   expmForward,
   expmFrechet,
   expmFrechetAt,
+  expmFrechetRotated,
   expmNormBound,
   expmNormBounds,
   expmPlan,
@@ -516,6 +517,66 @@ describe('expmFrechet (the exact derivative of expm)', () => {
     expect(expmProgram({ degree: 18, squarings: 0 }).parity.slice(0, 4)).toEqual([1, 0, 1, 0]);
     expect(expmProgram({ degree: 12, squarings: 0 }).parity.slice(0, 3)).toEqual([1, 0, 0]);
     expect(expmProgram({ degree: 12, squarings: 0 }).parity.at(-1)).toBeNull();
+    tf.dispose([at, ft]);
+  });
+
+  it('carries Ψ*(F) = Lexp(A, F)·e^{−A} through the squarings (expmFrechetRotated)', async () => {
+    const n = 8;
+    const a = skew(randomMatrix(n, 0.06, 21), n); // ‖A‖₂ within every plan below
+    const f = skew(randomMatrix(n, 1, 22), n);
+    const at = t2(a, n);
+    const ft = t2(f, n);
+    const ea = expm64(a, n);
+    const fd = fd64(a, f, n);
+    // Ψ* in float64: Lexp(A, F) by central differences, times (e^A)ᵀ = e^{−A}.
+    const want = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < n; k++)
+        for (let j = 0; j < n; j++) want[i * n + j]! += fd[i * n + k]! * ea[j * n + k]!;
+    const products = async (run: () => tf.Tensor) =>
+      (await tf.profile(() => run())).kernels.filter((k) =>
+        ['BatchMatMul', 'RotogradSymmetricMatMul'].includes(k.name),
+      ).length;
+    for (const plan of [
+      { degree: 8, squarings: 0 },
+      { degree: 12, squarings: 1 },
+      { degree: 12, squarings: 2 },
+      { degree: 18, squarings: 1 },
+      { degree: 8, squarings: 3, patersonStockmeyer: true },
+      undefined,
+    ] as const) {
+      const label = JSON.stringify(plan ?? 'dynamic');
+      const state = expmForward(at, plan, { skew: true });
+      const psi = expmFrechetRotated(state, ft);
+      const after = tf.matMul(expmFrechet(state, ft, { skew: true }), state.value, false, true);
+      const got = await psi.data();
+      expect(maxRelErr(got, want), label).toBeLessThan(2e-5);
+      expect(maxRelErr(got, await after.data()), label).toBeLessThan(1e-6);
+      // Skew-symmetric, as Ψ* of a skew direction is.
+      const transposed = await tf.transpose(psi).data();
+      expect(
+        maxRelErr(
+          got,
+          transposed.map((v) => -v),
+        ),
+        label,
+      ).toBeLessThan(1e-6);
+      // As many products as the derivative followed by ·e^{−A}.
+      if (plan) {
+        const rotated = await products(() => expmFrechetRotated(state, ft));
+        const then = await products(() =>
+          tf.matMul(expmFrechet(state, ft, { skew: true }), state.value, false, true),
+        );
+        expect(rotated, label).toBe(then);
+      }
+      tf.dispose([psi, after]);
+      disposeExpmState(state);
+    }
+    const before = tf.memory().numTensors;
+    const state = expmForward(at, { degree: 12, squarings: 2 }, { skew: true });
+    tf.dispose(expmFrechetRotated(state, ft));
+    disposeExpmState(state);
+    expect(tf.memory().numTensors).toBe(before);
     tf.dispose([at, ft]);
   });
 

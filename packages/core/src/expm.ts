@@ -868,14 +868,9 @@ export function expmFrechet(
     const prog = expmProgram(plan);
     const dx = typeof scale === 'number' && scale === 1 ? f : tf.mul(f, scale);
     // d(U·V) = dU·V + U·dV; combinations are linear, and I's derivative is 0.
-    const dValues = runProgram(prog, dx, null, (l, r, ds) => {
-      if (options.skew && l === r && prog.parity[l] !== null) {
-        // U = ±Uᵀ and dU = ±dUᵀ with the same sign, so U·dU = (dU·U)ᵀ.
-        const p = matMul(ds[l]!, values[l]!);
-        return tf.add(p, transposeMatrices(p));
-      }
-      return tf.add(matMul(ds[l]!, values[r]!), matMul(values[l]!, ds[r]!));
-    });
+    const dValues = runProgram(prog, dx, null, (l, r, ds) =>
+      frechetProduct(prog, values, ds, l, r, options.skew === true),
+    );
     let dd = dValues[dValues.length - 1]!;
     squaringFactors.forEach((m, j) => {
       const next = tf.add(matMul(dd, m), matMul(m, dd));
@@ -883,6 +878,62 @@ export function expmFrechet(
     });
     return dd;
   });
+}
+
+/**
+ * `Ψ*(F) = Lexp(A, F)·e^{−A} = ∫₀¹ e^{sA} F e^{−sA} ds` at the `A` of `state`, for A and F both
+ * skew-symmetric (then Ψ*(F) is skew-symmetric too): the right-trivialized derivative of the
+ * exponential, which a rotation `R = B·e^A` needs for the gradient of A. The same matrix as
+ * `expmFrechet(state, f, { skew: true })·e^{−A}`, computed through the squarings instead of after
+ * them: with `U_j` the factor squared at squaring j (orthogonal, so `U_j⁻¹ = U_jᵀ`) and
+ * `Ψ_j = dU_j·U_jᵀ`, squaring gives `Ψ_{j+1} = Ψ_j + U_j Ψ_j U_jᵀ`. Each squaring then costs a
+ * product and a skew-symmetric one (`(U_j Ψ_j)·U_jᵀ`, half a product on a backend that
+ * registers {@link SYMMETRIC_MAT_MUL_KERNEL}), instead of two products, and the final
+ * `·e^{−A}` becomes `dU_0·U_0ᵀ`, skew-symmetric as well. Only exact for skew-symmetric A and F.
+ *
+ * ```js
+ * const state = expmForward(a, expmPlan(3, { skew: true }), { skew: true });
+ * const psi = expmFrechetRotated(state, k);  // a and k skew-symmetric; psi = −psiᵀ
+ * disposeExpmState(state);
+ * ```
+ */
+export function expmFrechetRotated(state: ExpmState, f: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const { plan, scale, values, squaringFactors, squaringMasks } = state;
+    const prog = expmProgram(plan);
+    const dx = typeof scale === 'number' && scale === 1 ? f : tf.mul(f, scale);
+    const dValues = runProgram(prog, dx, null, (l, r, ds) =>
+      frechetProduct(prog, values, ds, l, r, true),
+    );
+    const factors = squaringFactors.length > 0 ? squaringFactors : [state.value];
+    const transposed = factors.map((u) => transposeMatrices(u));
+    let psi = symmetricMatMul(dValues[dValues.length - 1]!, transposed[0]!, -1);
+    squaringFactors.forEach((u, j) => {
+      const next = tf.add(psi, symmetricMatMul(matMul(u, psi), transposed[j]!, -1));
+      psi = squaringMasks ? tf.add(psi, tf.mul(squaringMasks[j]!, tf.sub(next, psi))) : next;
+    });
+    return psi;
+  });
+}
+
+/**
+ * The derivative of the program's product `values[l]·values[r]`, `dU·V + U·dV`; one product
+ * when `skew` and it squares an even or odd power of A (`U·dU = (dU·U)ᵀ`).
+ */
+function frechetProduct(
+  prog: ExpmProgram,
+  values: readonly (tf.Tensor | null)[],
+  ds: tf.Tensor[],
+  l: number,
+  r: number,
+  skew: boolean,
+): tf.Tensor {
+  if (skew && l === r && prog.parity[l] !== null) {
+    // U = ±Uᵀ and dU = ±dUᵀ with the same sign, so U·dU = (dU·U)ᵀ.
+    const p = matMul(ds[l]!, values[l]!);
+    return tf.add(p, transposeMatrices(p));
+  }
+  return tf.add(matMul(ds[l]!, values[r]!), matMul(values[l]!, ds[r]!));
 }
 
 /** Every tensor an {@link ExpmState} holds, `value` included. */

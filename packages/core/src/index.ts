@@ -15,6 +15,7 @@ export {
   expmForward,
   expmFrechet,
   expmFrechetAt,
+  expmFrechetRotated,
   expmNormBound,
   expmNormBounds,
   expmPlan,

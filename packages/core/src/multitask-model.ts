@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stableDivide } from './divide';
-import { type ExpmPlan, expmFrechet } from './expm';
+import { type ExpmPlan, expmFrechetRotated } from './expm';
 import { FiniteWatch } from './finite-watch';
 import type { GradientCombiner } from './gradient-combiner';
 import { normalGenerator } from './haar';
@@ -27,7 +27,6 @@ import { taskNorms } from './rotograd-scaling';
 import { strictLower, transposeMatrices } from './skew';
 import { stopGradient } from './stop-gradient';
 import { sumAll } from './sum';
-import { symmetricMatMul } from './symmetric-mat-mul';
 import { type CustomGradientFunc, tidy } from './tidy';
 
 /**
@@ -747,14 +746,10 @@ export class MultitaskModel {
       const state = rotation.expm[j]!;
       const skew = tf.sub(tT, t); // K_i
       // Ψ*(K) = Lexp(A, K) e^{−A}: e^A commutes with e^{sA}. Both A and K are skew-symmetric,
-      // which makes the derivative of squaring an even or odd power one product instead of two.
-      // Ψ*(K) is skew-symmetric and only its strict lower triangle is used: half a product where
-      // the backend computes only that triangle.
-      const psi = symmetricMatMul(
-        expmFrechet(state, skew, { skew: true }),
-        transposeMatrices(state.value),
-        -1,
-      );
+      // which makes the derivative of squaring an even or odd power one product instead of two,
+      // and lets Ψ* be carried through the squarings (each a product and a skew-symmetric one).
+      // Only its strict lower triangle is used.
+      const psi = expmFrechetRotated(state, skew);
       const d = strictLower(psi);
       dW.push(...(chunk.rank === 2 ? [d] : tf.unstack(d)));
     });

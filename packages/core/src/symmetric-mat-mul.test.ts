@@ -91,35 +91,51 @@ describe('symmetricMatMul', () => {
     tf.dispose([a, b, weights, mask, ...got, ...want]);
   });
 
-  it(`arithmetic on ${tf.getBackend()}: RotoGrad's gradients to the last bit as with plain products (n = 32, K = 3)`, async () => {
-    const p = problem(32, 3);
-    const model = new RotoGrad(p.backbone, p.heads, { rotationShape: 32, seed: 0 });
-    const grads = async (useKernel: boolean) => {
-      const spy = vi.spyOn(tf.engine(), 'runKernel');
-      const g = useKernel
-        ? model.computeGradients(p.x, p.lossFn)
-        : withoutKernel(() => model.computeGradients(p.x, p.lossFn));
-      const calls = spy.mock.calls.filter(([name]) => name === SYMMETRIC_MAT_MUL_KERNEL).length;
-      spy.mockRestore();
-      const values: Record<string, number[]> = {};
-      for (const [k, v] of Object.entries({ ...g.modelGrads, ...g.rotogradGrads }))
-        values[k] = Array.from(await v.data());
-      g.dispose();
-      return { values, calls };
-    };
-    // Rotations away from the identity (‖A_i‖₂ ≈ 1): W starts at zero, where every power vanishes.
-    model.rotations.forEach((r, i) => {
-      r.weight.assign(tf.randomNormal([32, 32], 0, 0.1, 'float32', 20 + i) as tf.Tensor2D);
-    });
-    const plain = await grads(false);
-    const fast = await grads(true);
-    expect(plain.calls).toBe(0);
-    // With the kernel: X², X⁴ (or X² alone) per exponential, and the rotations' gradient.
-    expect(fast.calls > 0).toBe(hasSymmetricMatMulKernel());
-    expect(Object.keys(fast.values).length).toBe(1 + 3 + 3);
-    expect(fast.values).toEqual(plain.values);
-    model.dispose();
-    p.dispose();
+  it(`arithmetic on ${tf.getBackend()}: RotoGrad's gradients to the last bit as with plain products (n = 32, K = 3), to rounding with squarings`, async () => {
+    // Without squarings only lower triangles of symmetric products reach W's gradient, so the
+    // kernel changes no bit. A squaring multiplies Ψ*'s whole matrix again: the kernel's mirrored
+    // upper triangle (−Ψᵀ exactly) against the plain product's own (−Ψᵀ up to rounding).
+    for (const [expmMaxNorm, exact] of [
+      [1.5, true], // degree 12, no squaring
+      [3, false], // degree 12, one squaring
+    ] as const) {
+      const p = problem(32, 3);
+      const model = new RotoGrad(p.backbone, p.heads, { rotationShape: 32, seed: 0, expmMaxNorm });
+      const grads = async (useKernel: boolean) => {
+        const spy = vi.spyOn(tf.engine(), 'runKernel');
+        const g = useKernel
+          ? model.computeGradients(p.x, p.lossFn)
+          : withoutKernel(() => model.computeGradients(p.x, p.lossFn));
+        const calls = spy.mock.calls.filter(([name]) => name === SYMMETRIC_MAT_MUL_KERNEL).length;
+        spy.mockRestore();
+        const values: Record<string, number[]> = {};
+        for (const [k, v] of Object.entries({ ...g.modelGrads, ...g.rotogradGrads }))
+          values[k] = Array.from(await v.data());
+        g.dispose();
+        return { values, calls };
+      };
+      // Rotations away from the identity (‖A_i‖₂ ≈ 0.6–1): W starts at zero, where every power
+      // vanishes.
+      model.rotations.forEach((r, i) => {
+        r.weight.assign(tf.randomNormal([32, 32], 0, 0.07, 'float32', 20 + i) as tf.Tensor2D);
+      });
+      const plain = await grads(false);
+      const fast = await grads(true);
+      expect(plain.calls).toBe(0);
+      // With the kernel: X², X⁴ per exponential, and the rotations' gradient.
+      expect(fast.calls > 0).toBe(hasSymmetricMatMulKernel());
+      expect(Object.keys(fast.values).length).toBe(1 + 3 + 3);
+      if (exact || !hasSymmetricMatMulKernel()) expect(fast.values).toEqual(plain.values);
+      else
+        for (const [k, v] of Object.entries(plain.values)) {
+          const scale = v.reduce((m, e) => Math.max(m, Math.abs(e)), 0);
+          fast.values[k]!.forEach((e, i) =>
+            expect(Math.abs(e - v[i]!), `${k}[${i}]`).toBeLessThanOrEqual(1e-5 * scale),
+          );
+        }
+      model.dispose();
+      p.dispose();
+    }
   });
 
   it('names the argument and the expected shapes on bad input', () => {
