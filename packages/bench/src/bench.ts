@@ -42,10 +42,16 @@ const stem = opt('out') ?? (quick ? 'bench-quick' : 'bench');
 /**
  * The ‖A_i‖₂ of the norm sweep ({@link sweepNorm}), run at the grid's largest d and K, on the
  * backends where such a step takes well under a second (not cpu, not webgpu on a software
- * adapter).
+ * adapter). `trained` is the grid cell's own rotations: trained from A = 0 as the cell trains
+ * them, then held.
  */
-const sweepNorms =
-  opt('norms') === 'none' ? [] : list('norms', quick ? [] : [0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3]);
+const sweepNorms: (number | 'trained')[] =
+  opt('norms') === 'none'
+    ? []
+    : (opt('norms')
+        ?.split(',')
+        .map((x) => (x === 'trained' ? x : Number(x))) ??
+      (quick ? [] : ['trained', 0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3]));
 const sweepBackends = opt('sweep-backends')?.split(',') ?? ['wasm', 'tensorflow'];
 const batchStrategy = (opt('batch-strategy') ?? 'auto') as BatchStrategy;
 setBatchStrategy(batchStrategy);
@@ -294,8 +300,13 @@ interface SweepPoint {
   backend: string;
   d: number;
   k: number;
-  /** The ‖A_i‖₂ set, and the largest one after the timed steps. */
+  /**
+   * The ‖A_i‖₂ set (for `trained` rotations, the largest after training), and the largest one
+   * after the timed steps.
+   */
   norm: number;
+  /** Whether the rotations were trained as the grid cell trains them, rather than set. */
+  trained: boolean;
   normAfter: number;
   vanillaMs: number;
   rotogradMs: number;
@@ -326,7 +337,10 @@ interface SweepPoint {
  * not depend on the learning rate). RotoGrad and VanillaMTL steps on the same problem alternate in
  * blocks of four, with 10 plain `[n,n]×[n,n]` products before and after each block that give
  * the floor's rate side by side; × floor is taken per block against that block's rate (see
- * {@link SweepPoint.floorRatio}); medians of `steps` steps each.
+ * {@link SweepPoint.floorRatio}); medians of `steps` steps each. With `nu = 'trained'` the
+ * rotations are instead trained from A = 0 for `warmup + steps` steps at 1e-3, as in the grid's
+ * cell (whose A, after Adam, has a narrower spectrum than a random one of the same norm, so its
+ * norm bound and plan are tighter), then held: the grid cell's own plan, paired block by block.
  */
 async function sweepNorm(
   backend: string,
@@ -334,11 +348,18 @@ async function sweepNorm(
   p: ReturnType<typeof problem>,
   d: number,
   k: number,
-  nu: number,
+  nu: number | 'trained',
 ): Promise<SweepPoint> {
   const model = new RotoGrad(p.backbone, p.heads, { rotationShape: d, seed: 1 });
-  await setRotationNorms(model, d, nu);
   const optimizer = tf.train.adam(1e-3);
+  if (nu === 'trained') {
+    const training = tf.train.adam(1e-3);
+    for (let i = 0; i < warmup + steps; i++)
+      await timeStep(model, p, { optimizer, rotogradOptimizer: training });
+    await model.flush();
+    training.dispose();
+  } else await setRotationNorms(model, d, nu);
+  const norm = nu === 'trained' ? Math.max(...(await rotationNorms(model, d))) : nu;
   const rotogradOptimizer = tf.train.adam(1e-7);
   const opts = { optimizer, rotogradOptimizer };
   for (let i = 0; i < warmup; i++) await timeStep(model, p, opts);
@@ -380,7 +401,8 @@ async function sweepNorm(
     backend,
     d,
     k,
-    norm: nu,
+    norm,
+    trained: nu === 'trained',
     normAfter,
     vanillaMs,
     rotogradMs,
@@ -406,7 +428,7 @@ async function sweep(backend: string, d: number, k: number): Promise<SweepPoint[
   for (const nu of sweepNorms) points.push(await sweepNorm(backend, vanilla, p, d, k, nu));
   for (const pt of points) {
     console.info(
-      `${backend} sweep d=${d} K=${k} ‖A‖₂=${pt.norm}: RotoGrad ${pt.rotogradMs.toFixed(1)} ms, VanillaMTL ${pt.vanillaMs.toFixed(1)} ms, rotation ${pt.floorRatio.toFixed(2)}× its floor (blocks ${pt.floorRatioRange.map((x) => x.toFixed(2)).join('–')}), ${pt.squareProductsPerTask.toFixed(1)} n×n products/task`,
+      `${backend} sweep d=${d} K=${k} ‖A‖₂=${pt.trained ? `${pt.norm.toFixed(2)} (trained)` : pt.norm}: RotoGrad ${pt.rotogradMs.toFixed(1)} ms, VanillaMTL ${pt.vanillaMs.toFixed(1)} ms, rotation ${pt.floorRatio.toFixed(2)}× its floor (blocks ${pt.floorRatioRange.map((x) => x.toFixed(2)).join('–')}), ${pt.squareProductsPerTask.toFixed(1)} n×n products/task`,
     );
   }
   vanilla.model.dispose();
@@ -587,9 +609,9 @@ for (const backend of Object.keys(matmul)) {
   md += '\n';
 }
 if (sweepPoints.length) {
-  md += `## The rotation part against its floor, by ‖A_i‖₂\n\nRotoGrad at the grid's largest d and K with every W_i set to a random matrix of the given ‖A_i‖₂ (a spread spectrum, like FORMAT.md's perturbed cases; the grid's rotations start at A = 0 and grow under Adam), held there by a rotation learning rate of 1e-7 (a step's cost does not depend on it). VanillaMTL and RotoGrad steps on the same problem alternate in blocks of four; medians of ${steps} each after ${warmup} warm-up steps. Before and after each block of steps come 10 plain \`[n,n]×[n,n]\` products (one read): the matMul rate side by side with the steps (the table shows its median over the blocks, and the floor FLOPs above at that rate). × floor is taken block by block, (RotoGrad − VanillaMTL) of the block's medians ÷ the floor at the mean of the rates just before and after it: the median over the blocks, and the lowest and highest block.\n\n| backend | d | K | ‖A_i‖₂ | after | n×n products/task | VanillaMTL ms | RotoGrad ms | rotation ms | matMul GFLOP/s | floor ms | × floor | blocks | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
+  md += `## The rotation part against its floor, by ‖A_i‖₂\n\nRotoGrad at the grid's largest d and K with every W_i set to a random matrix of the given ‖A_i‖₂ (a spread spectrum, like FORMAT.md's perturbed cases; the grid's rotations start at A = 0 and grow under Adam), held there by a rotation learning rate of 1e-7 (a step's cost does not depend on it). The row marked trained instead trains them from A = 0 for ${warmup + steps} steps at 1e-3, as the grid's cell does (Adam leaves a narrower spectrum than a random matrix's, so the norm bound and the plan are tighter), then holds them: the grid cell's own plan, paired block by block. VanillaMTL and RotoGrad steps on the same problem alternate in blocks of four; medians of ${steps} each after ${warmup} warm-up steps. Before and after each block of steps come 10 plain \`[n,n]×[n,n]\` products (one read): the matMul rate side by side with the steps (the table shows its median over the blocks, and the floor FLOPs above at that rate). × floor is taken block by block, (RotoGrad − VanillaMTL) of the block's medians ÷ the floor at the mean of the rates just before and after it: the median over the blocks, and the lowest and highest block.\n\n| backend | d | K | ‖A_i‖₂ | after | n×n products/task | VanillaMTL ms | RotoGrad ms | rotation ms | matMul GFLOP/s | floor ms | × floor | blocks | leaked/step |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`;
   for (const pt of sweepPoints)
-    md += `| ${pt.backend} | ${pt.d} | ${pt.k} | ${pt.norm} | ${f(pt.normAfter)} | ${f(pt.squareProductsPerTask, 1)} | ${f(pt.vanillaMs)} | ${f(pt.rotogradMs)} | ${f(pt.rotationMs)} | ${f(pt.gflops)} | ${f(pt.floorMs)} | ${f(pt.floorRatio)} | ${pt.floorRatioRange.map((x) => f(x)).join('–')} | ${pt.leakedPerStep} |\n`;
+    md += `| ${pt.backend} | ${pt.d} | ${pt.k} | ${pt.trained ? `${f(pt.norm)}, trained` : pt.norm} | ${f(pt.normAfter)} | ${f(pt.squareProductsPerTask, 1)} | ${f(pt.vanillaMs)} | ${f(pt.rotogradMs)} | ${f(pt.rotationMs)} | ${f(pt.gflops)} | ${f(pt.floorMs)} | ${f(pt.floorRatio)} | ${pt.floorRatioRange.map((x) => f(x)).join('–')} | ${pt.leakedPerStep} |\n`;
   md += '\n';
 }
 if (profiles.length) md += `## Kernel profiles\n\n${profiles.join('\n')}\n`;
