@@ -85,6 +85,13 @@ const fd64 = (a: M, e: M, n: number): M => {
   return p.map((v, i) => (v - m[i]!) / (2 * h));
 };
 
+/** A skew A (‖A‖₂ within every plan the tests run), a skew direction F, both as tensors, and Lexp(A, F) by finite differences. */
+function skewCase(n: number, seed: number) {
+  const a = skew(randomMatrix(n, 0.06, seed), n);
+  const f = skew(randomMatrix(n, 1, seed + 1), n);
+  return { a, f, at: t2(a, n), ft: t2(f, n), fd: fd64(a, f, n) };
+}
+
 /** ‖A‖₂ by power iteration on AᵀA (float64). */
 function spectralNorm(a: M, n: number): number {
   let v: M = Float64Array.from(randomMatrix(n, 1, 14).slice(0, n));
@@ -481,11 +488,7 @@ describe('expmFrechet (the exact derivative of expm)', () => {
 
   it('with skew A and F, derives squarings of even and odd powers in one product each', async () => {
     const n = 8;
-    const a = skew(randomMatrix(n, 0.06, 17), n); // ‖A‖₂ within every plan below
-    const f = skew(randomMatrix(n, 1, 18), n);
-    const at = t2(a, n);
-    const ft = t2(f, n);
-    const fd = fd64(a, f, n);
+    const { at, ft, fd } = skewCase(n, 17);
     // n×n products (the combinations are [g, t] × [t, n²] ones at this size).
     const products = async (run: () => tf.Tensor) =>
       (await tf.profile(() => run())).kernels.filter(
@@ -522,12 +525,8 @@ describe('expmFrechet (the exact derivative of expm)', () => {
 
   it('carries Ψ*(F) = Lexp(A, F)·e^{−A} through the squarings (expmFrechetRotated)', async () => {
     const n = 8;
-    const a = skew(randomMatrix(n, 0.06, 21), n); // ‖A‖₂ within every plan below
-    const f = skew(randomMatrix(n, 1, 22), n);
-    const at = t2(a, n);
-    const ft = t2(f, n);
+    const { a, at, ft, fd } = skewCase(n, 21);
     const ea = expm64(a, n);
-    const fd = fd64(a, f, n);
     // Ψ* in float64: Lexp(A, F) by central differences, times (e^A)ᵀ = e^{−A}.
     const want = new Float64Array(n * n);
     for (let i = 0; i < n; i++)
