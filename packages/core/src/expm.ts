@@ -864,14 +864,8 @@ export function expmFrechet(
   options: ExpmFrechetOptions = {},
 ): tf.Tensor {
   return tf.tidy(() => {
-    const { plan, scale, values, squaringFactors, squaringMasks } = state;
-    const prog = expmProgram(plan);
-    const dx = typeof scale === 'number' && scale === 1 ? f : tf.mul(f, scale);
-    // d(U·V) = dU·V + U·dV; combinations are linear, and I's derivative is 0.
-    const dValues = runProgram(prog, dx, null, (l, r, ds) =>
-      frechetProduct(prog, values, ds, l, r, options.skew === true),
-    );
-    let dd = dValues[dValues.length - 1]!;
+    const { squaringFactors, squaringMasks } = state;
+    let dd = polynomialFrechet(state, f, options.skew === true);
     squaringFactors.forEach((m, j) => {
       const next = tf.add(matMul(dd, m), matMul(m, dd));
       dd = squaringMasks ? tf.add(dd, tf.mul(squaringMasks[j]!, tf.sub(next, dd))) : next;
@@ -899,15 +893,11 @@ export function expmFrechet(
  */
 export function expmFrechetRotated(state: ExpmState, f: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const { plan, scale, values, squaringFactors, squaringMasks } = state;
-    const prog = expmProgram(plan);
-    const dx = typeof scale === 'number' && scale === 1 ? f : tf.mul(f, scale);
-    const dValues = runProgram(prog, dx, null, (l, r, ds) =>
-      frechetProduct(prog, values, ds, l, r, true),
-    );
+    const { squaringFactors, squaringMasks } = state;
+    const dd = polynomialFrechet(state, f, true);
     const factors = squaringFactors.length > 0 ? squaringFactors : [state.value];
     const transposed = factors.map((u) => transposeMatrices(u));
-    let psi = symmetricMatMul(dValues[dValues.length - 1]!, transposed[0]!, -1);
+    let psi = symmetricMatMul(dd, transposed[0]!, -1);
     squaringFactors.forEach((u, j) => {
       const next = tf.add(psi, symmetricMatMul(matMul(u, psi), transposed[j]!, -1));
       psi = squaringMasks ? tf.add(psi, tf.mul(squaringMasks[j]!, tf.sub(next, psi))) : next;
@@ -917,23 +907,23 @@ export function expmFrechetRotated(state: ExpmState, f: tf.Tensor): tf.Tensor {
 }
 
 /**
- * The derivative of the program's product `values[l]·values[r]`, `dU·V + U·dV`; one product
- * when `skew` and it squares an even or odd power of A (`U·dU = (dU·U)ᵀ`).
+ * The derivative, in direction `f`, of the polynomial `state`'s program evaluated (before any
+ * squaring): `d(U·V) = dU·V + U·dV`, with combinations linear and I's derivative 0. With `skew`,
+ * a product that squares an even or odd power of A takes one product (`U·dU = (dU·U)ᵀ`).
  */
-function frechetProduct(
-  prog: ExpmProgram,
-  values: readonly (tf.Tensor | null)[],
-  ds: tf.Tensor[],
-  l: number,
-  r: number,
-  skew: boolean,
-): tf.Tensor {
-  if (skew && l === r && prog.parity[l] !== null) {
-    // U = ±Uᵀ and dU = ±dUᵀ with the same sign, so U·dU = (dU·U)ᵀ.
-    const p = matMul(ds[l]!, values[l]!);
-    return tf.add(p, transposeMatrices(p));
-  }
-  return tf.add(matMul(ds[l]!, values[r]!), matMul(values[l]!, ds[r]!));
+function polynomialFrechet(state: ExpmState, f: tf.Tensor, skew: boolean): tf.Tensor {
+  const { plan, scale, values } = state;
+  const prog = expmProgram(plan);
+  const dx = typeof scale === 'number' && scale === 1 ? f : tf.mul(f, scale);
+  const dValues = runProgram(prog, dx, null, (l, r, ds) => {
+    if (skew && l === r && prog.parity[l] !== null) {
+      // U = ±Uᵀ and dU = ±dUᵀ with the same sign, so U·dU = (dU·U)ᵀ.
+      const p = matMul(ds[l]!, values[l]!);
+      return tf.add(p, transposeMatrices(p));
+    }
+    return tf.add(matMul(ds[l]!, values[r]!), matMul(values[l]!, ds[r]!));
+  });
+  return dValues[dValues.length - 1]!;
 }
 
 /** Every tensor an {@link ExpmState} holds, `value` included. */
