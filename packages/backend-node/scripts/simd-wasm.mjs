@@ -4,7 +4,9 @@
 //   `out[i] = (acc ? out[i] : 0) + Σ_j c_j·x_j[i]` over `len` floats (a multiple of 4);
 // - mm (plain products, src/wasm-kernels.ts): `C = A·B` for row-major `A [m, k]` and a `[k, n]`
 //   panel of B and of C whose rows are `ldb` and `ldc` floats apart; m even and n a multiple of
-//   16: two rows of C by 16 columns at a time, in eight accumulators, summing over k in order.
+//   16: two rows of C by 16 columns at a time, in eight accumulators, summing over k in order;
+// - mma (sums of two products, src/symmetric-product.ts): `C += A·B`, the same loops with the
+//   accumulators starting from C.
 //
 //   node scripts/simd-wasm.mjs          # prints the text format and the base64
 //   node scripts/simd-wasm.mjs --check  # exits 1 if src/ embeds other bytes
@@ -45,11 +47,14 @@ ${splats.join('\n')}
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $loop))))`;
   };
-  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat()}\n)\n`;
+  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n)\n`;
 }
 
-/** `mm(a, b, c, m, k, n, ldb, ldc)`: C = A·B, byte addresses; m even, n a multiple of 16. */
-function matMulWat() {
+/**
+ * `mm(a, b, c, m, k, n, ldb, ldc)`: C = A·B, byte addresses; m even, n a multiple of 16. With
+ * `accumulate` (`mma`): C += A·B, each entry's sum starting from C's.
+ */
+function matMulWat(name, accumulate) {
   const rows = [0, 1];
   const quads = [0, 1, 2, 3];
   const accs = rows.flatMap((r) => quads.map((q) => `$c${r}${q}`));
@@ -59,9 +64,19 @@ function matMulWat() {
         `(local.set $c${r}${q} (f32x4.add (local.get $c${r}${q}) (f32x4.mul (local.get $s${r}) (local.get $b${q}))))`,
     ),
   );
+  const load = (r) =>
+    quads.map((q) => `(local.set $c${r}${q} (v128.load offset=${16 * q} (local.get $crow)))`);
+  const init = accumulate
+    ? [
+        '(local.set $crow (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $cs))) (local.get $jb)))',
+        ...load(0),
+        '(local.set $crow (i32.add (local.get $crow) (local.get $cs)))',
+        ...load(1),
+      ]
+    : accs.map((c) => `(local.set ${c} (v128.const i32x4 0 0 0 0))`);
   const store = (r) =>
     quads.map((q) => `(v128.store offset=${16 * q} (local.get $crow) (local.get $c${r}${q}))`);
-  return `  (func (export "mm") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $ldb i32) (param $ldc i32)
+  return `  (func (export "${name}") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32) (param $ldb i32) (param $ldc i32)
     (local $i i32) (local $jb i32) (local $nb i32) (local $kb i32) (local $bs i32) (local $cs i32) (local $pa0 i32) (local $pa1 i32)
     (local $pend i32) (local $bp i32) (local $crow i32) (local $s0 v128) (local $s1 v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) ${accs.map((c) => `(local ${c} v128)`).join(' ')}
@@ -76,7 +91,7 @@ function matMulWat() {
         (block $colsDone
           (loop $cols
             (br_if $colsDone (i32.ge_u (local.get $jb) (local.get $nb)))
-            ${accs.map((c) => `(local.set ${c} (v128.const i32x4 0 0 0 0))`).join('\n            ')}
+            ${init.join('\n            ')}
             (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
             (local.set $pa1 (i32.add (local.get $pa0) (local.get $kb)))
             (local.set $pend (local.get $pa1))

@@ -1,5 +1,5 @@
 export { LINEAR_COMBINATION } from './linear-combination';
-export { SYMMETRIC_MAT_MUL } from './symmetric-product';
+export { SYMMETRIC_MAT_MUL, SYMMETRIC_MAT_MUL_SUM } from './symmetric-product';
 export {
   type NodeBackendAttempt,
   type NodeBackendChoice,

@@ -2,7 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { matrixAddresses, SIMD_PANEL } from './heap-matrices';
 import { LINEAR_COMBINATION, linearCombinationWasm } from './linear-combination';
 import { simdFunctions } from './simd-module';
-import { SYMMETRIC_MAT_MUL, symmetricProductWasm } from './symmetric-product';
+import {
+  SYMMETRIC_MAT_MUL,
+  SYMMETRIC_MAT_MUL_SUM,
+  symmetricProductWasm,
+} from './symmetric-product';
 import type { WasmBackend } from './wasm-backend';
 
 /** The wasm backend's own kernel configs, kept while ours are registered. */
@@ -371,8 +375,9 @@ function stringsToOriginal(
  * term (a four-term sum of `[256, 256]` matrices: 0.11–0.15 ms against 0.30–0.40 ms); and
  * {@link SYMMETRIC_MAT_MUL}, products whose result @rotograd/core knows to be symmetric or
  * skew-symmetric (the exponential's X² and X⁴, the rotations' gradients) as their lower triangle
- * on the SIMD kernel, mirrored (option `symmetricProducts`, default true; false runs them as
- * plain products).
+ * on the SIMD kernel, mirrored, and {@link SYMMETRIC_MAT_MUL_SUM}, sums of two such products
+ * (the exponential's derivative, `dU·V + U·dV`) in one product's arithmetic (option
+ * `symmetricProducts`, default true; false runs them as plain products).
  *
  * Idempotent (a later call sets the options again); {@link useNodeBackend} calls it when it
  * selects `wasm` (option `fastKernels`). Returns false when the wasm backend's kernels are not
@@ -399,13 +404,14 @@ export function useWasmFastKernels(
       backendName: 'wasm',
       kernelFunc: linearCombinationWasm as unknown as tf.KernelFunc,
     });
-  if (tf.getKernel(tf.Add, 'wasm') && !tf.getKernel(SYMMETRIC_MAT_MUL, 'wasm'))
-    tf.registerKernel({
-      kernelName: SYMMETRIC_MAT_MUL,
-      backendName: 'wasm',
-      kernelFunc: ((args: Parameters<typeof symmetricProductWasm>[0]) =>
-        symmetricProductWasm(args, symmetricProducts)) as unknown as tf.KernelFunc,
-    });
+  for (const kernelName of [SYMMETRIC_MAT_MUL, SYMMETRIC_MAT_MUL_SUM])
+    if (tf.getKernel(tf.Add, 'wasm') && !tf.getKernel(kernelName, 'wasm'))
+      tf.registerKernel({
+        kernelName,
+        backendName: 'wasm',
+        kernelFunc: ((args: Parameters<typeof symmetricProductWasm>[0]) =>
+          symmetricProductWasm(args, symmetricProducts)) as unknown as tf.KernelFunc,
+      });
   for (const [name, replacement] of Object.entries(REPLACEMENTS)) {
     if (originals.has(name)) {
       wrapped = true;
@@ -429,7 +435,7 @@ export function useWasmFastKernels(
  * ```
  */
 export function restoreWasmKernels(): void {
-  for (const name of [LINEAR_COMBINATION, SYMMETRIC_MAT_MUL])
+  for (const name of [LINEAR_COMBINATION, SYMMETRIC_MAT_MUL, SYMMETRIC_MAT_MUL_SUM])
     if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   for (const [name, original] of originals) {
     tf.unregisterKernel(name, 'wasm');

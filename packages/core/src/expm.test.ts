@@ -16,6 +16,7 @@ import {
   expmProgram,
 } from './expm';
 import { normalGenerator } from './haar';
+import { SYMMETRIC_MAT_MUL_SUM_KERNEL } from './symmetric-mat-mul';
 
 // An independent float64 reference: Taylor to 30 terms after scaling to ‖X‖₁ ≤ 1/4, then squaring.
 type M = Float64Array;
@@ -520,6 +521,65 @@ describe('expmFrechet (the exact derivative of expm)', () => {
     expect(expmProgram({ degree: 18, squarings: 0 }).parity.slice(0, 4)).toEqual([1, 0, 1, 0]);
     expect(expmProgram({ degree: 12, squarings: 0 }).parity.slice(0, 3)).toEqual([1, 0, 0]);
     expect(expmProgram({ degree: 12, squarings: 0 }).parity.at(-1)).toBeNull();
+    tf.dispose([at, ft]);
+  });
+
+  it('with skew A and F, derives other products of even or odd powers as one triangular sum (SYMMETRIC_MAT_MUL_SUM_KERNEL)', async () => {
+    const n = 8;
+    const { at, ft, fd } = skewCase(n, 19);
+    const backend = tf.getBackend();
+    const registered = tf.getKernel(SYMMETRIC_MAT_MUL_SUM_KERNEL, backend);
+    // Where the backend has none, one that sums two full products: which steps reach it.
+    if (!registered)
+      tf.registerKernel({
+        kernelName: SYMMETRIC_MAT_MUL_SUM_KERNEL,
+        backendName: backend,
+        kernelFunc: ({ inputs, backend: b }) => {
+          const mm = tf.getKernel(tf.BatchMatMul, backend)!.kernelFunc;
+          const attrs = { transposeA: false, transposeB: false };
+          const [p, q] = [
+            mm({ inputs: { a: inputs.a!, b: inputs.b! }, backend: b, attrs }),
+            mm({ inputs: { a: inputs.a2!, b: inputs.b2! }, backend: b, attrs }),
+          ] as tf.TensorInfo[];
+          const sum = tf
+            .getKernel(tf.Add, backend)!
+            .kernelFunc({ inputs: { a: p!, b: q! }, backend: b });
+          (b as tf.KernelBackend).disposeData(p!.dataId);
+          (b as tf.KernelBackend).disposeData(q!.dataId);
+          return sum;
+        },
+      });
+    try {
+      // [plan, products of even or odd powers that are not squares]: X³ = X²·X in degree 18's
+      // program, X³ and X⁴ = X³·X in Paterson–Stockmeyer's degree 15, X³ in its degree 8.
+      for (const [plan, mixed] of [
+        [{ degree: 8, squarings: 0 }, 0],
+        [{ degree: 12, squarings: 1 }, 0],
+        [{ degree: 18, squarings: 0 }, 1],
+        [{ degree: 15, squarings: 1 }, 2],
+        [{ degree: 8, squarings: 1, patersonStockmeyer: true }, 1],
+      ] as const) {
+        const label = JSON.stringify(plan);
+        const state = expmForward(at, plan);
+        const info = await tf.profile(() => expmFrechet(state, ft, { skew: true }));
+        const calls = info.kernels.filter((k) => k.name === SYMMETRIC_MAT_MUL_SUM_KERNEL).length;
+        expect(calls, label).toBe(mixed);
+        const l = expmFrechet(state, ft, { skew: true });
+        expect(maxRelErr(await l.data(), fd), label).toBeLessThan(2e-5);
+        tf.dispose(l);
+        disposeExpmState(state);
+        // Not without skew: the general derivative makes no such assumption.
+        const general = expmForward(at, plan);
+        const plain = await tf.profile(() => expmFrechet(general, ft));
+        expect(
+          plain.kernels.some((k) => k.name === SYMMETRIC_MAT_MUL_SUM_KERNEL),
+          label,
+        ).toBe(false);
+        disposeExpmState(general);
+      }
+    } finally {
+      if (!registered) tf.unregisterKernel(SYMMETRIC_MAT_MUL_SUM_KERNEL, backend);
+    }
     tf.dispose([at, ft]);
   });
 

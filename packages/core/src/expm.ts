@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { hasLinearCombinationKernel, linearCombinations } from './linear-combination';
 import { matMul } from './mat-mul';
 import { transposeMatrices } from './skew';
-import { symmetricMatMul } from './symmetric-mat-mul';
+import { symmetricMatMul, symmetricMatMulSum } from './symmetric-mat-mul';
 import { tidy } from './tidy';
 
 /**
@@ -921,6 +921,12 @@ function polynomialFrechet(state: ExpmState, f: tf.Tensor, skew: boolean): tf.Te
       const p = matMul(ds[l]!, values[l]!);
       return tf.add(p, transposeMatrices(p));
     }
+    // For a skew X and direction, the derivative of an even or odd polynomial of X is symmetric
+    // or skew-symmetric as the polynomial is (each term X^i·dX·X^j transposes to ±X^j·dX·X^i):
+    // a backend may compute only the lower triangle of dU·V + U·dV, one product's arithmetic.
+    const parity = skew ? prog.parity[ds.length] : null;
+    if (parity === 0 || parity === 1)
+      return symmetricMatMulSum(ds[l]!, values[r]!, values[l]!, ds[r]!, parity === 0 ? 1 : -1);
     return tf.add(matMul(ds[l]!, values[r]!), matMul(values[l]!, ds[r]!));
   });
   return dValues[dValues.length - 1]!;

@@ -83,6 +83,8 @@ export { sumCombiner } from './sum-combiner';
 export {
   hasSymmetricMatMulKernel,
   SYMMETRIC_MAT_MUL_KERNEL,
+  SYMMETRIC_MAT_MUL_SUM_KERNEL,
   symmetricMatMul,
+  symmetricMatMulSum,
 } from './symmetric-mat-mul';
 export { VanillaMTL } from './vanilla-mtl';

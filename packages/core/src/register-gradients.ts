@@ -5,7 +5,8 @@
  * the build bundles this file's import into `@rotograd/core`'s `dist`: importing
  * `@rotograd/core` is enough for `computeGradients` to work in Node, in bundlers and in browsers.
  *
- * Also registers the gradient of {@link SYMMETRIC_MAT_MUL_KERNEL} (the plain product's).
+ * Also registers the gradients of {@link SYMMETRIC_MAT_MUL_KERNEL} and
+ * {@link SYMMETRIC_MAT_MUL_SUM_KERNEL} (the plain products').
  *
  * Registering a gradient that is already registered (for example by `@tensorflow/tfjs`) replaces
  * it with an identical function, so importing both is harmless.
@@ -15,17 +16,33 @@
 // gradients before the flags exist.)
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { SYMMETRIC_MAT_MUL_KERNEL } from './symmetric-mat-mul';
+import { SYMMETRIC_MAT_MUL_KERNEL, SYMMETRIC_MAT_MUL_SUM_KERNEL } from './symmetric-mat-mul';
 
-// The gradient of RotoGrad's optional symmetric product is the plain product's: its value is `a·b`.
+// The gradients of RotoGrad's optional symmetric products are the plain products': their values
+// are `a·b` and `a·b + a2·b2`.
 tf.registerGradient({
   kernelName: SYMMETRIC_MAT_MUL_KERNEL,
   inputsToSave: ['a', 'b'],
   gradFunc: (dy, saved) => {
     const [a, b] = saved as [tf.Tensor, tf.Tensor];
+    return productGrads(dy as tf.Tensor, a, b, 'a', 'b');
+  },
+});
+tf.registerGradient({
+  kernelName: SYMMETRIC_MAT_MUL_SUM_KERNEL,
+  inputsToSave: ['a', 'b', 'a2', 'b2'],
+  gradFunc: (dy, saved) => {
+    const [a, b, a2, b2] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
     return {
-      a: () => tf.matMul(dy as tf.Tensor, b, false, true),
-      b: () => tf.matMul(a, dy as tf.Tensor, true, false),
+      ...productGrads(dy as tf.Tensor, a, b, 'a', 'b'),
+      ...productGrads(dy as tf.Tensor, a2, b2, 'a2', 'b2'),
     };
   },
 });
+
+function productGrads(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor, na: string, nb: string) {
+  return {
+    [na]: () => tf.matMul(dy, b, false, true),
+    [nb]: () => tf.matMul(a, dy, true, false),
+  };
+}

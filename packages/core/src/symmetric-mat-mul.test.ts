@@ -7,18 +7,22 @@ import { skewFromLower } from './skew';
 import {
   hasSymmetricMatMulKernel,
   SYMMETRIC_MAT_MUL_KERNEL,
+  SYMMETRIC_MAT_MUL_SUM_KERNEL,
   symmetricMatMul,
+  symmetricMatMulSum,
 } from './symmetric-mat-mul';
 
-/** Runs `f` with the active backend's symmetric kernel unregistered (if it has one). */
+/** Runs `f` with the active backend's symmetric kernels unregistered (if it has them). */
 function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(SYMMETRIC_MAT_MUL_KERNEL, tf.getBackend());
-  if (!config) return f();
-  tf.unregisterKernel(SYMMETRIC_MAT_MUL_KERNEL, tf.getBackend());
+  const configs = [SYMMETRIC_MAT_MUL_KERNEL, SYMMETRIC_MAT_MUL_SUM_KERNEL].flatMap((name) => {
+    const config = tf.getKernel(name, tf.getBackend());
+    if (config) tf.unregisterKernel(name, tf.getBackend());
+    return config ? [config] : [];
+  });
   try {
     return f();
   } finally {
-    tf.registerKernel(config);
+    for (const config of configs) tf.registerKernel(config);
   }
 }
 
@@ -144,5 +148,92 @@ describe('symmetricMatMul', () => {
     );
     expect(() => symmetricMatMul(a, tf.zeros([3, 4]), 0 as 1)).toThrow(/sign must be 1 or -1/);
     a.dispose();
+  });
+});
+
+describe('symmetricMatMulSum', () => {
+  /** X, E skew; the derivative of X³ = X²·X in direction E: dX²·X + X²·E, skew-symmetric. */
+  function derivativeOfCube(shape: number[], seed: number) {
+    return tf.tidy(() => {
+      const x = skewFromLower(tf.randomNormal(shape, 0, 1, 'float32', seed));
+      const e = skewFromLower(tf.randomNormal(shape, 0, 1, 'float32', seed + 1));
+      const x2 = tf.matMul(x, x);
+      const dx2 = tf.add(tf.matMul(e, x), tf.matMul(x, e));
+      return { x, e, x2, dx2 };
+    });
+  }
+
+  it(`arithmetic on ${tf.getBackend()}: dX²·X + X²·dX of a skew X, lower triangle to rounding, above it the exact mirror`, async () => {
+    for (const shape of [
+      [64, 64],
+      [3, 32, 32],
+      [5, 5],
+    ]) {
+      const n = shape[shape.length - 1]!;
+      const { x, e, x2, dx2 } = derivativeOfCube(shape, 7);
+      const before = tf.memory().numTensors;
+      const got = symmetricMatMulSum(dx2, x, x2, e, -1);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      const full = tf.add(tf.matMul(dx2, x), tf.matMul(x2, e));
+      const plain = withoutKernel(() => symmetricMatMulSum(dx2, x, x2, e, -1));
+      const [v, f, p] = (await Promise.all([
+        got.data(),
+        full.data(),
+        plain.data(),
+      ])) as Float32Array[];
+      // Without the kernel: two products and an add, to the last bit.
+      expect(Array.from(p!)).toEqual(Array.from(f!));
+      const scale = f!.reduce((m, t) => Math.max(m, Math.abs(t)), 0);
+      expect(scale).toBeGreaterThan(1);
+      if (!tf.getKernel(SYMMETRIC_MAT_MUL_SUM_KERNEL, tf.getBackend()))
+        expect(Array.from(v!)).toEqual(Array.from(f!));
+      for (let i = 0; i < v!.length; i++) {
+        const base = i - (i % (n * n));
+        const [r, c] = [Math.floor((i % (n * n)) / n), i % n];
+        // The full sum is skew only to rounding; the kernel sums the two products into one
+        // accumulator, so its lower triangle rounds differently from the add.
+        expect(Math.abs(v![i]! - f![i]!), `[${shape}] [${r}, ${c}]`).toBeLessThan(1e-5 * scale);
+        // Above the diagonal: the exact mirror, or (where the kernel falls back to full
+        // products, n = 5) the sum's own entry.
+        if (c > r)
+          expect(v![i] === -v![base + c * n + r]! || v![i] === f![i], `mirror [${r}, ${c}]`).toBe(
+            true,
+          );
+      }
+      tf.dispose([x, e, x2, dx2, got, full, plain]);
+    }
+  });
+
+  it(`arithmetic on ${tf.getBackend()}: differentiates as the sum of plain products`, async () => {
+    const xs = [4, 5, 6, 7].map((s, i) =>
+      tf.randomNormal(i % 2 === 0 ? [16, 8] : [8, 16], 0, 1, 'float32', s),
+    );
+    const weights = tf.randomNormal([16, 16], 0, 1, 'float32', 8);
+    const mask = tf.linalg.bandPart(tf.onesLike(weights), -1, 0);
+    const loss =
+      (f: (...t: tf.Tensor[]) => tf.Tensor) =>
+      (...t: tf.Tensor[]) =>
+        tf.sum(tf.mul(tf.mul(f(...t), mask), weights));
+    const got = tf.grads(loss((a, b, a2, b2) => symmetricMatMulSum(a!, b!, a2!, b2!, 1)))(xs);
+    const want = tf.grads(loss((a, b, a2, b2) => tf.add(tf.matMul(a!, b!), tf.matMul(a2!, b2!))))(
+      xs,
+    );
+    for (let i = 0; i < 4; i++) {
+      const [g, w] = await Promise.all([got[i]!.data(), want[i]!.data()]);
+      expect(Array.from(g)).toEqual(Array.from(w));
+    }
+    tf.dispose([...xs, weights, mask, ...got, ...want]);
+  });
+
+  it('names the argument and the expected shapes on bad input', () => {
+    const [a, b] = [tf.zeros([4, 3]), tf.zeros([3, 4])];
+    expect(() => symmetricMatMulSum(a, b, a, tf.zeros([3, 5]), 1)).toThrow(
+      /symmetricMatMulSum: expected a2 \[m, k\] and b2 \[k, m\].*m = 4.*got a2 \[4,3\] and b2 \[3,5\]/,
+    );
+    expect(() => symmetricMatMulSum(a, b, tf.zeros([1, 4, 3]), tf.zeros([1, 3, 4]), 1)).toThrow(
+      /batched as a, got a2 \[1,4,3\]/,
+    );
+    expect(() => symmetricMatMulSum(a, b, a, b, 2 as 1)).toThrow(/sign must be 1 or -1/);
+    tf.dispose([a, b]);
   });
 });

@@ -17,6 +17,20 @@ import { matMul } from './mat-mul';
 export const SYMMETRIC_MAT_MUL_KERNEL = 'RotogradSymmetricMatMul';
 
 /**
+ * The name of an optional kernel like {@link SYMMETRIC_MAT_MUL_KERNEL} for a sum of two products
+ * (`@rotograd/backend-node` registers it on wasm; elsewhere {@link symmetricMatMulSum} runs two
+ * plain products and an add). Contract: inputs `a` `[m, k]`, `b` `[k, m]`, `a2` `[m, k2]`, `b2`
+ * `[k2, m]` (or batches of them, float32), attr `sign`; the output's lower triangle, diagonal
+ * included, is that of `a·b + a2·b2` up to rounding, above it that sum's entries or `sign` times
+ * their mirrors.
+ *
+ * ```ts
+ * tf.registerKernel({ kernelName: SYMMETRIC_MAT_MUL_SUM_KERNEL, backendName: 'mine', kernelFunc });
+ * ```
+ */
+export const SYMMETRIC_MAT_MUL_SUM_KERNEL = 'RotogradSymmetricMatMulSum';
+
+/**
  * Whether the active backend registers {@link SYMMETRIC_MAT_MUL_KERNEL}.
  *
  * ```ts
@@ -42,21 +56,8 @@ export function hasSymmetricMatMulKernel(): boolean {
  * ```
  */
 export function symmetricMatMul<T extends tf.Tensor>(a: T, b: T, sign: 1 | -1): T {
-  if (sign !== 1 && sign !== -1) {
-    throw new Error(`symmetricMatMul: sign must be 1 or -1, got ${String(sign)}`);
-  }
-  const m = a.shape[a.rank - 2];
-  if (
-    (a.rank !== 2 && a.rank !== 3) ||
-    b.rank !== a.rank ||
-    b.shape[b.rank - 1] !== m ||
-    b.shape[b.rank - 2] !== a.shape[a.rank - 1] ||
-    (a.rank === 3 && a.shape[0] !== b.shape[0])
-  ) {
-    throw new Error(
-      `symmetricMatMul: expected a [m, k] and b [k, m] (or [batch, m, k] and [batch, k, m]) with a square product, got a [${a.shape}] and b [${b.shape}]`,
-    );
-  }
+  checkSign('symmetricMatMul', sign);
+  checkSquareProduct('symmetricMatMul', a, b, 'a', 'b', a.shape[a.rank - 2]!);
   if (!hasSymmetricMatMulKernel()) return matMul(a, b) as T;
   return tf
     .engine()
@@ -65,4 +66,65 @@ export function symmetricMatMul<T extends tf.Tensor>(a: T, b: T, sign: 1 | -1): 
       { a, b } as unknown as tf.NamedTensorMap,
       { sign } as unknown as tf.NamedAttrMap,
     ) as T;
+}
+
+/**
+ * `a·b + a2·b2` for a sum known to be symmetric (`sign` 1) or skew-symmetric (`sign` −1), such as
+ * the derivative `dU·V + U·dV` of a product of two even or odd polynomials of a skew-symmetric X
+ * in a skew-symmetric direction. Where the backend registers {@link SYMMETRIC_MAT_MUL_SUM_KERNEL}
+ * only the lower triangle is computed: the arithmetic of one product instead of two. Elsewhere two {@link matMul}s and an add. Differentiable.
+ *
+ * ```js
+ * const x = skewFromLower(tf.randomNormal([4, 4]));
+ * const e = skewFromLower(tf.randomNormal([4, 4]));
+ * const x2 = tf.matMul(x, x);
+ * const dx2 = tf.add(tf.matMul(e, x), tf.matMul(x, e));
+ * const dx3 = symmetricMatMulSum(dx2, x, x2, e, -1);  // d(X²·X) = dX²·X + X²·dX, skew-symmetric
+ * ```
+ */
+export function symmetricMatMulSum<T extends tf.Tensor>(a: T, b: T, a2: T, b2: T, sign: 1 | -1): T {
+  checkSign('symmetricMatMulSum', sign);
+  const m = a.shape[a.rank - 2]!;
+  checkSquareProduct('symmetricMatMulSum', a, b, 'a', 'b', m);
+  checkSquareProduct('symmetricMatMulSum', a2, b2, 'a2', 'b2', m, a);
+  if (tf.getKernel(SYMMETRIC_MAT_MUL_SUM_KERNEL, tf.getBackend()) === undefined)
+    return tf.tidy(() => tf.add(matMul(a, b), matMul(a2, b2))) as T;
+  return tf
+    .engine()
+    .runKernel(
+      SYMMETRIC_MAT_MUL_SUM_KERNEL,
+      { a, b, a2, b2 } as unknown as tf.NamedTensorMap,
+      { sign } as unknown as tf.NamedAttrMap,
+    ) as T;
+}
+
+function checkSign(fn: string, sign: number): void {
+  if (sign !== 1 && sign !== -1)
+    throw new Error(`${fn}: sign must be 1 or -1, got ${String(sign)}`);
+}
+
+/** Throws unless `a` `[m, k]` and `b` `[k, m]` (or equally batched; as batched as `like`, if given). */
+function checkSquareProduct(
+  fn: string,
+  a: tf.Tensor,
+  b: tf.Tensor,
+  na: string,
+  nb: string,
+  m: number,
+  like?: tf.Tensor,
+): void {
+  const batch = like?.rank === 3 ? like.shape[0] : undefined;
+  if (
+    (a.rank !== 2 && a.rank !== 3) ||
+    b.rank !== a.rank ||
+    a.shape[a.rank - 2] !== m ||
+    b.shape[b.rank - 1] !== m ||
+    b.shape[b.rank - 2] !== a.shape[a.rank - 1] ||
+    (a.rank === 3 && a.shape[0] !== b.shape[0]) ||
+    (like !== undefined && (a.rank !== like.rank || (batch !== undefined && a.shape[0] !== batch)))
+  ) {
+    throw new Error(
+      `${fn}: expected ${na} [m, k] and ${nb} [k, m] (or [batch, m, k] and [batch, k, m]) with a square product${like === undefined ? '' : `, m = ${m} and batched as a`}, got ${na} [${a.shape}] and ${nb} [${b.shape}]`,
+    );
+  }
 }
