@@ -172,6 +172,28 @@ describe('expmPlan', () => {
     expect(expmPlan(0.5, { skew: true, size: 32 })).toEqual({ degree: 8, squarings: 0 });
   });
 
+  it('with derivative, compares plans by the products of the exponential and its exact derivative', () => {
+    const skew = { skew: true, size: 256 };
+    const both = { ...skew, derivative: true };
+    const halves = { ...both, triangular: true };
+    // Full products everywhere (no symmetric kernels): per product of the program two for the
+    // derivative, one for a square of an even or odd power, so the plans stay those of the
+    // exponential alone (degree 12: 4 + 6, degree 18: 5 + 8 and its half-product penalty).
+    for (const nu of [0.1, 1, 2, 3, 3.2, 4, 7])
+      expect(expmPlan(nu, both), `${nu}`).toEqual(expmPlan(nu, skew));
+    // With triangular products at half cost and sums of two at one: degree 18 (3.5 + 7) against
+    // degree 12 with a squaring (3 + 6 and 1 + 1.5): 18 without squaring from 1.57 to 3.27.
+    expect(expmPlan(1.5, halves)).toEqual({ degree: 12, squarings: 0 });
+    expect(expmPlan(1.6, halves)).toEqual({ degree: 18, squarings: 0 });
+    expect(expmPlan(3, halves)).toEqual({ degree: 18, squarings: 0 });
+    expect(expmPlan(3.5, halves)).toEqual({ degree: 18, squarings: 1 });
+    expect(expmPlan(1.6, skew)).toEqual({ degree: 12, squarings: 1 });
+    expect(expmPlan(3.5, skew)).toEqual({ degree: 12, squarings: 2 });
+    // Below degree 12's coverage nothing changes; without skew the options do nothing.
+    expect(expmPlan(0.3, halves)).toEqual(expmPlan(0.3, skew));
+    expect(expmPlan(3, { derivative: true, triangular: true })).toEqual(expmPlan(3));
+  });
+
   it('runs programs that are exactly the Taylor polynomials (expanded in float64)', () => {
     // Each program evaluated on polynomials in x (coefficient arrays) instead of matrices.
     const mul = (a: number[], b: number[]) => {

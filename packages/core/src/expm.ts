@@ -440,10 +440,23 @@ export interface ExpmPlanOptions {
    * Default: large.
    */
   size?: number;
+  /**
+   * Whether the exponential's exact derivative will be taken too, with A and the direction
+   * skew-symmetric ({@link expmFrechetRotated}, as every rotation's gradient is): plans are then
+   * compared by the products of both together. Only with `skew`. Default false.
+   */
+  derivative?: boolean;
+  /**
+   * Whether a product known to be symmetric or skew-symmetric costs half of one, and such a sum
+   * of two products one (the active backend registers {@link SYMMETRIC_MAT_MUL_KERNEL} and
+   * {@link SYMMETRIC_MAT_MUL_SUM_KERNEL}). Only with `skew`. Default false.
+   */
+  triangular?: boolean;
 }
 
 /**
- * The cheapest plan (fewest matrix products, {@link expmPlanProducts}) that evaluates `expm(A)`
+ * The cheapest plan (fewest matrix products, {@link expmPlanProducts}; with `derivative`, fewest
+ * for the exponential and its exact derivative together) that evaluates `expm(A)`
  * to float32 accuracy for every `A` with `‖A‖₂ ≤ normBound`. The Frobenius norm is such a
  * bound for every matrix; for normal matrices (the skew-symmetric ones of rotations among them)
  * so is `‖A^k‖_F^{1/k}` for every k, which is much tighter for large n.
@@ -451,6 +464,7 @@ export interface ExpmPlanOptions {
  * ```js
  * expmPlan(0.1);                 // {degree: 8, squarings: 0}: 3 products
  * expmPlan(3, {skew: true});     // {degree: 12, squarings: 1}: 5 products
+ * expmPlan(3, {skew: true, derivative: true, triangular: true});  // {degree: 18, squarings: 0}
  * ```
  */
 export function expmPlan(normBound: number, options: ExpmPlanOptions = {}): ExpmPlan {
@@ -460,12 +474,19 @@ export function expmPlan(normBound: number, options: ExpmPlanOptions = {}): Expm
   const thetaOf = thetaTable(options);
   const tiny = options.size !== undefined && options.size < TINY;
   const programs = tiny ? PS_PROGRAMS : PROGRAMS;
+  const skew = options.skew === true;
+  const triangular = skew && options.triangular === true;
+  const derivative = skew && options.derivative === true;
+  // A squaring: one product, and for the derivative (Ψ carried through it) a product and a
+  // skew-symmetric one.
+  const squaringCost = 1 + (derivative ? (triangular ? 1.5 : 2) : 0);
   let best: ExpmPlan = { degree: MAX_DEGREE, squarings: MAX_SQUARINGS };
   let bestCost = Number.POSITIVE_INFINITY;
   for (let m = 1; m <= MAX_DEGREE; m++) {
     const theta = thetaOf[m]!;
     const s = normBound <= theta ? 0 : Math.ceil(Math.log2(normBound / theta));
-    const cost = programs[m]!.products + programs[m]!.penalty + s;
+    const prog = programs[m]!;
+    const cost = programCost(prog, skew, triangular, derivative) + prog.penalty + s * squaringCost;
     // On a tie prefer the higher degree: fewer squarings accumulate less rounding.
     if (cost <= bestCost && s <= MAX_SQUARINGS) {
       best = { degree: m, squarings: s };
@@ -473,6 +494,30 @@ export function expmPlan(normBound: number, options: ExpmPlanOptions = {}): Expm
     }
   }
   return tiny ? { ...best, patersonStockmeyer: true } : best;
+}
+
+/**
+ * A program's cost in products: its own, and with `derivative` those of its exact derivative in
+ * a skew-symmetric direction ({@link polynomialFrechet}: a square of an even or odd power takes
+ * one, another product of even or odd polynomials one triangular sum, any other two). With
+ * `triangular`, products and sums of known symmetry cost half.
+ */
+function programCost(
+  prog: ExpmProgram,
+  skew: boolean,
+  triangular: boolean,
+  derivative: boolean,
+): number {
+  if (!skew) return prog.products;
+  let cost = 0;
+  prog.steps.forEach((step, i) => {
+    if (!('product' in step)) return;
+    const [l, r] = step.product;
+    const pure = prog.parity[i + 1] !== null;
+    cost += pure && triangular ? 0.5 : 1;
+    if (derivative) cost += pure && (l === r || triangular) ? 1 : 2;
+  });
+  return cost;
 }
 
 /**

@@ -16,6 +16,7 @@ import { haarRotation, normalGenerator } from './haar';
 import { batchStrategy, matMul } from './mat-mul';
 import { PendingReads } from './pending-reads';
 import { skewFromLower } from './skew';
+import { SYMMETRIC_MAT_MUL_KERNEL, SYMMETRIC_MAT_MUL_SUM_KERNEL } from './symmetric-mat-mul';
 import { tidy } from './tidy';
 
 /** Every A_i = L_i − L_iᵀ is skew-symmetric ({@link expmNormBound}'s tighter bound applies). */
@@ -160,13 +161,23 @@ export class RotationGroup {
   private overflowWarned = false;
   private readFailureWarned = false;
   private readonly normReads = new PendingReads();
-  /** Every exponent here is skew-symmetric (`A = L − Lᵀ`), so plans may use `‖e^A‖₂ = 1`. */
-  private readonly planOptions: ExpmPlanOptions;
+  /**
+   * Every exponent here is skew-symmetric (`A = L − Lᵀ`), so plans may use `‖e^A‖₂ = 1`, and
+   * training takes the exact derivative of each: plans count its products too, at half the cost
+   * for triangular ones where the active backend has the symmetric kernels (then degree 18
+   * without a squaring is cheaper than degree 12 with one).
+   */
+  private get planOptions(): ExpmPlanOptions {
+    const backend = tf.getBackend();
+    const triangular =
+      tf.getKernel(SYMMETRIC_MAT_MUL_KERNEL, backend) !== undefined &&
+      tf.getKernel(SYMMETRIC_MAT_MUL_SUM_KERNEL, backend) !== undefined;
+    return { skew: true, size: this.size, derivative: true, triangular };
+  }
 
   constructor(rotations: Rotation[], options: { minCoverage?: number; maxNorm?: number } = {}) {
     this.rotations = rotations;
     this.size = rotations[0]!.size;
-    this.planOptions = { skew: true, size: this.size };
     this.minCoverage = options.minCoverage ?? 4;
     this.pinnedPlan =
       options.maxNorm === undefined ? null : expmPlan(options.maxNorm, this.planOptions);
