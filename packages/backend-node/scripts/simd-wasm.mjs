@@ -6,7 +6,10 @@
 //   panel of B and of C whose rows are `ldb` and `ldc` floats apart; m even and n a multiple of
 //   16: two rows of C by 16 columns at a time, in eight accumulators, summing over k in order;
 // - mma (sums of two products, src/symmetric-product.ts): `C += A·B`, the same loops with the
-//   accumulators starting from C.
+//   accumulators starting from C;
+// - tr (transposes, src/wasm-kernels.ts): `out = xᵀ` for a row-major `x [rows, cols]`, both
+//   multiples of 32: 32×32 tiles, each as 4×4 blocks of four loads, eight shuffles, four stores
+//   into a 4 kB scratch, then copied out row by row.
 //
 //   node scripts/simd-wasm.mjs          # prints the text format and the base64
 //   node scripts/simd-wasm.mjs --check  # exits 1 if src/ embeds other bytes
@@ -47,7 +50,7 @@ ${splats.join('\n')}
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $loop))))`;
   };
-  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n)\n`;
+  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n)\n`;
 }
 
 /**
@@ -116,6 +119,66 @@ function matMulWat(name, accumulate) {
             (br $cols)))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $rows))))`;
+}
+
+/** f32 lanes of two vectors (0–3 the first's, 4–7 the second's) as i8x16.shuffle's 16 bytes. */
+const lanes = (...ls) => ls.flatMap((l) => [0, 1, 2, 3].map((b) => 4 * l + b)).join(' ');
+
+/**
+ * `tr(x, out, rows, cols, scratch)`: out = xᵀ, byte addresses; rows and cols multiples of 32;
+ * `scratch` 4 kB. Each 32×32 tile is transposed into the scratch in 4×4 blocks (four loads, eight
+ * shuffles, four stores), then copied out a row of 128 bytes at a time: rows of x and out that
+ * lie a power of two apart (1 kB at n = 256) would otherwise share the few cache sets
+ * a tile maps to, and evict each other between its blocks.
+ */
+function transposeWat() {
+  const shuffle = (a, b, ls) => `(i8x16.shuffle ${lanes(...ls)} (local.get ${a}) (local.get ${b}))`;
+  const loop = (name, v, end, step, body) => `(local.set ${v} (i32.const 0))
+      (block $${name}Done
+        (loop $${name}
+          (br_if $${name}Done (i32.ge_u (local.get ${v}) ${end}))
+          ${body}
+          (local.set ${v} (i32.add (local.get ${v}) (i32.const ${step})))
+          (br $${name})))`;
+  // One 4×4 block: rows p, p + rb, p + 2rb, p + 3rb of x to scratch rows q, q + 128, ….
+  const block = `(local.set $v0 (v128.load (local.get $p)))
+              (local.set $v1 (v128.load (i32.add (local.get $p) (local.get $rb))))
+              (local.set $v2 (v128.load (i32.add (local.get $p) (local.get $rb2))))
+              (local.set $v3 (v128.load (i32.add (local.get $p) (local.get $rb3))))
+              (local.set $t0 ${shuffle('$v0', '$v1', [0, 4, 1, 5])})
+              (local.set $t1 ${shuffle('$v0', '$v1', [2, 6, 3, 7])})
+              (local.set $t2 ${shuffle('$v2', '$v3', [0, 4, 1, 5])})
+              (local.set $t3 ${shuffle('$v2', '$v3', [2, 6, 3, 7])})
+              (v128.store (local.get $q) ${shuffle('$t0', '$t2', [0, 1, 4, 5])})
+              (v128.store offset=128 (local.get $q) ${shuffle('$t0', '$t2', [2, 3, 6, 7])})
+              (v128.store offset=256 (local.get $q) ${shuffle('$t1', '$t3', [0, 1, 4, 5])})
+              (v128.store offset=384 (local.get $q) ${shuffle('$t1', '$t3', [2, 3, 6, 7])})
+              (local.set $p (i32.add (local.get $p) (i32.const 16)))
+              (local.set $q (i32.add (local.get $q) (i32.const 512)))`;
+  const intoScratch = `(local.set $p (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (i32.add (local.get $ti) (local.get $i)) (local.get $cols)) (local.get $tj)) (i32.const 2))))
+            (local.set $q (i32.add (local.get $scratch) (i32.shl (local.get $i) (i32.const 2))))
+            ${loop('blocks', '$j', '(i32.const 32)', 4, block)}`;
+  const copies = [0, 1, 2, 3, 4, 5, 6, 7]
+    .map(
+      (k) =>
+        `(v128.store offset=${16 * k} (local.get $q) (v128.load offset=${16 * k} (local.get $p)))`,
+    )
+    .join('\n            ');
+  const outOfScratch = `(local.set $p (i32.add (local.get $scratch) (i32.shl (local.get $i) (i32.const 7))))
+            (local.set $q (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (local.get $tj) (local.get $i)) (local.get $rows)) (local.get $ti)) (i32.const 2))))
+            ${copies}`;
+  const tile = `${loop('rowsI', '$i', '(i32.const 32)', 4, intoScratch)}
+        ${loop('rowsO', '$i', '(i32.const 32)', 1, outOfScratch)}`;
+  return `  (func (export "tr") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32) (param $scratch i32)
+    (local $ti i32) (local $tj i32) (local $i i32) (local $j i32) (local $p i32) (local $q i32)
+    (local $rb i32) (local $rb2 i32) (local $rb3 i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $rb (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $rb2 (i32.shl (local.get $rb) (i32.const 1)))
+    (local.set $rb3 (i32.add (local.get $rb2) (local.get $rb)))
+    ${loop('tilesI', '$ti', '(local.get $rows)', 32, loop('tilesJ', '$tj', '(local.get $cols)', 32, tile))}
+  )`;
 }
 
 export async function simdWasm() {

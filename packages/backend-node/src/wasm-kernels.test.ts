@@ -217,48 +217,48 @@ describe('useWasmFastKernels', () => {
     tf.dispose([...fast, ...own, x, xi]);
   });
 
-  it('transposes rows of a multiple of 128 in 32×32 blocks, exactly as the backend’s own kernel', async () => {
+  it('transposes matrices with sides a multiple of 32 on the SIMD module, exactly as the backend’s own kernel', async () => {
     await useNodeBackend({ prefer: ['wasm'] });
-    // The first four take the blocked view, the others the backend's kernel.
+    // The first seven on the SIMD module (four with rows a power of two, where tiles alias in
+    // the cache), the others on the backend's kernel.
     const cases: { shape: number[]; perm: number[] }[] = [
       { shape: [256, 256], perm: [1, 0] },
       { shape: [256, 64], perm: [1, 0] },
       { shape: [128, 2048], perm: [1, 0] },
+      { shape: [2048, 256], perm: [1, 0] },
       { shape: [3, 128, 96], perm: [0, 2, 1] },
-      { shape: [96, 64], perm: [1, 0] }, // rows not a multiple of 128
-      { shape: [256, 32], perm: [1, 0] }, // rows too short to gain
+      { shape: [96, 64], perm: [1, 0] },
+      { shape: [32, 32], perm: [1, 0] },
+      { shape: [96, 48], perm: [1, 0] }, // a side not a multiple of 32
+      { shape: [256, 16], perm: [1, 0] },
       { shape: [128, 128, 64], perm: [1, 0, 2] }, // not the last two axes
       { shape: [2, 2, 128, 64], perm: [0, 1, 3, 2] }, // rank 4
     ];
     const tensors = cases.map(({ shape }, i) => tf.randomNormal(shape, 0, 1, 'float32', 30 + i));
     const ints = tf.cast(tf.mul(tensors[1]!, 100), 'int32');
+    const bools = tf.greater(tensors[0]!, 0);
     const run = () => [
       ...cases.map(({ perm }, i) => tf.transpose(tensors[i]!, perm)),
       tf.transpose(ints),
+      tf.transpose(bools),
     ];
     // Which shapes reach the backend's own kernel.
     restoreWasmKernels();
     const reached: string[] = [];
     const unwatch = watchWasmKernel(tf.Transpose, (args) => {
       const { x } = args.inputs as { x: tf.TensorInfo };
-      reached.push(`${x.shape}|${(args.attrs as unknown as { perm: number[] }).perm}`);
+      reached.push(`${x.shape}|${(args.attrs as unknown as { perm: number[] }).perm}|${x.dtype}`);
     });
     useWasmFastKernels();
     const before = tf.memory().numTensors;
     const fast = run();
     expect(tf.memory().numTensors).toBe(before + fast.length);
-    expect(reached.slice(0, 4)).toEqual([
-      '8,32,8,32|2,3,0,1',
-      '8,32,2,32|2,3,0,1',
-      '4,32,64,32|2,3,0,1',
-      '3,4,32,3,32|0,3,4,1,2',
-    ]);
-    expect(reached.slice(4)).toEqual([
-      '96,64|1,0',
-      '256,32|1,0',
-      '128,128,64|1,0,2',
-      '2,2,128,64|0,1,3,2',
-      '8,32,2,32|2,3,0,1', // int32 [256, 64]
+    expect(reached).toEqual([
+      '96,48|1,0|float32',
+      '256,16|1,0|float32',
+      '128,128,64|1,0,2|float32',
+      '2,2,128,64|0,1,3,2|float32',
+      '256,256|1,0|bool',
     ]);
     const mine = await expectAsOwnKernels(fast, run, unwatch);
     // And against the host: [256, 64]ᵀ[j][i] = x[i][j].
@@ -267,7 +267,7 @@ describe('useWasmFastKernels', () => {
     expect(t1.length).toBe(64);
     expect(t1[37]![201]).toBe(host[201]![37]);
     expect(t1.flat()).toEqual(host[0]!.flatMap((_, j) => host.map((row) => row[j]!)));
-    tf.dispose([...fast, ...mine, ...tensors, ints]);
+    tf.dispose([...fast, ...mine, ...tensors, ints, bools]);
   });
 
   it('clones by sharing memory, and the clone outlives its source', async () => {
