@@ -9,7 +9,9 @@
 //   accumulators starting from C;
 // - tr (transposes, src/wasm-kernels.ts): `out = xᵀ` for a row-major `x [rows, cols]`, both
 //   multiples of 32: 32×32 tiles, each as 4×4 blocks of four loads, eight shuffles, four stores
-//   into a 4 kB scratch, then copied out row by row.
+//   into a 4 kB scratch, then copied out row by row;
+// - mir (symmetric products, src/symmetric-product.ts): each entry above the diagonal of a
+//   row-major `[n, n]` C set to `sign` times its mirror below, n a multiple of 4.
 //
 //   node scripts/simd-wasm.mjs          # prints the text format and the base64
 //   node scripts/simd-wasm.mjs --check  # exits 1 if src/ embeds other bytes
@@ -50,7 +52,7 @@ ${splats.join('\n')}
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $loop))))`;
   };
-  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n)\n`;
+  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n${mirrorWat()}\n)\n`;
 }
 
 /**
@@ -179,6 +181,70 @@ function transposeWat() {
     (local.set $rb3 (i32.add (local.get $rb2) (local.get $rb)))
     ${loop('tilesI', '$ti', '(local.get $rows)', 32, loop('tilesJ', '$tj', '(local.get $cols)', 32, tile))}
   )`;
+}
+
+/**
+ * `mir(c, n, sign)`: `C[i][j] = sign·C[j][i]` for every j > i, byte address c, n a multiple of 4.
+ * Off the diagonal in 4×4 blocks (four loads down a column strip, eight shuffles, a multiply by
+ * sign, four stores along a row strip); in each diagonal block its six entries one by one.
+ */
+function mirrorWat() {
+  const shuffle = (a, b, ls) => `(i8x16.shuffle ${lanes(...ls)} (local.get ${a}) (local.get ${b}))`;
+  const signed = (v) => `(f32x4.mul (local.get $s) ${v})`;
+  // The block at rows bj…bj+3, columns bi…bi+3 (p), transposed into rows bi…, columns bj… (q).
+  const block = `(local.set $v0 (v128.load (local.get $p)))
+          (local.set $v1 (v128.load (i32.add (local.get $p) (local.get $rb))))
+          (local.set $v2 (v128.load (i32.add (local.get $p) (local.get $rb2))))
+          (local.set $v3 (v128.load (i32.add (local.get $p) (local.get $rb3))))
+          (local.set $t0 ${shuffle('$v0', '$v1', [0, 4, 1, 5])})
+          (local.set $t1 ${shuffle('$v0', '$v1', [2, 6, 3, 7])})
+          (local.set $t2 ${shuffle('$v2', '$v3', [0, 4, 1, 5])})
+          (local.set $t3 ${shuffle('$v2', '$v3', [2, 6, 3, 7])})
+          (v128.store (local.get $q) ${signed(shuffle('$t0', '$t2', [0, 1, 4, 5]))})
+          (v128.store (i32.add (local.get $q) (local.get $rb)) ${signed(shuffle('$t0', '$t2', [2, 3, 6, 7]))})
+          (v128.store (i32.add (local.get $q) (local.get $rb2)) ${signed(shuffle('$t1', '$t3', [0, 1, 4, 5]))})
+          (v128.store (i32.add (local.get $q) (local.get $rb3)) ${signed(shuffle('$t1', '$t3', [2, 3, 6, 7]))})`;
+  // Entry (r, k) above the diagonal of the block at (bi, bi), from (k, r).
+  const entry = (r, k) =>
+    `(f32.store offset=${4 * k} (i32.add (local.get $d) (i32.mul (i32.const ${r}) (local.get $rb))) (f32.mul (local.get $sign) (f32.load offset=${4 * r} (i32.add (local.get $d) (i32.mul (i32.const ${k}) (local.get $rb))))))`;
+  const diagonal = [
+    [0, 1],
+    [0, 2],
+    [0, 3],
+    [1, 2],
+    [1, 3],
+    [2, 3],
+  ]
+    .map(([r, k]) => entry(r, k))
+    .join('\n        ');
+  return `  (func (export "mir") (param $c i32) (param $n i32) (param $sign f32)
+    (local $bi i32) (local $bj i32) (local $p i32) (local $q i32) (local $d i32)
+    (local $rb i32) (local $rb2 i32) (local $rb3 i32) (local $s v128)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $s (f32x4.splat (local.get $sign)))
+    (local.set $rb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $rb2 (i32.shl (local.get $rb) (i32.const 1)))
+    (local.set $rb3 (i32.add (local.get $rb2) (local.get $rb)))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $bi) (local.get $n)))
+        ;; the diagonal block at (bi, bi)
+        (local.set $d (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $bi) (local.get $n)) (local.get $bi)) (i32.const 2))))
+        ${diagonal}
+        (local.set $bj (i32.add (local.get $bi) (i32.const 4)))
+        (local.set $p (i32.add (local.get $d) (i32.shl (local.get $rb) (i32.const 2))))
+        (local.set $q (i32.add (local.get $d) (i32.const 16)))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $bj) (local.get $n)))
+          ${block}
+            (local.set $p (i32.add (local.get $p) (i32.shl (local.get $rb) (i32.const 2))))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (local.set $bj (i32.add (local.get $bj) (i32.const 4)))
+            (br $cols)))
+        (local.set $bi (i32.add (local.get $bi) (i32.const 4)))
+        (br $rows))))`;
 }
 
 export async function simdWasm() {

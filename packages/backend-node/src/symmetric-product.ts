@@ -56,7 +56,8 @@ function checkPair([a, b]: Pair, [na, nb]: [string, string], m: number, batch: n
  * something (the result `[n, n]` with n a multiple of 16 above 16, each right matrix within one
  * panel) it computes the lower triangle in row blocks of 16, each up to its diagonal block (at
  * n = 256 53% of the product's arithmetic), the second pair's product added to the first's
- * (`mma`), then writes each entry above the diagonal as `sign` times its mirror. Each computed
+ * (`mma`), then writes each entry above the diagonal as `sign` times its mirror (`mir`, in 4×4
+ * blocks). Each computed
  * entry of one product sums over k in the same order as the full product, so the lower triangle
  * equals it exactly. Otherwise, or with `triangle` false, it runs the backend's `BatchMatMul`
  * (and `Add`).
@@ -112,7 +113,7 @@ export function symmetricProductWasm(
     return sum;
   }
   const out = backend.makeOutput([...a.shape.slice(0, -1), n], 'float32');
-  const { mm, mma } = simdFunctions(backend);
+  const { mm, mma, mir } = simdFunctions(backend);
   pairs.forEach(([x, y], p) => {
     const k = x.shape[rank - 1]!;
     const f = p === 0 ? mm : mma;
@@ -120,12 +121,7 @@ export function symmetricProductWasm(
       for (let r = 0; r < n; r += TRIANGLE_ROWS)
         f(ai + r * k * 4, bi, ci + r * n * 4, TRIANGLE_ROWS, k, r + TRIANGLE_ROWS, n, n);
   });
-  const c = backend.typedArrayFromHeap(out) as Float32Array;
-  for (let base = 0; base < c.length; base += n * n)
-    for (let i = 0; i < n; i++) {
-      const row = base + i * n;
-      if (sign === 1) for (let j = i + 1; j < n; j++) c[row + j] = c[base + j * n + i]!;
-      else for (let j = i + 1; j < n; j++) c[row + j] = -c[base + j * n + i]!;
-    }
+  const c0 = backend.typedArrayFromHeap(out).byteOffset;
+  for (let i = 0; i < batch; i++) mir(c0 + i * n * n * 4, n, sign);
   return out;
 }
