@@ -11,7 +11,9 @@
 //   multiples of 32: 32×32 tiles, each as 4×4 blocks of four loads, eight shuffles, four stores
 //   into a 4 kB scratch, then copied out row by row;
 // - mir (symmetric products, src/symmetric-product.ts): each entry above the diagonal of a
-//   row-major `[n, n]` C set to `sign` times its mirror below, n a multiple of 4.
+//   row-major `[n, n]` C set to `sign` times its mirror below, n a multiple of 4;
+// - sqrt (`Sqrt`, src/wasm-kernels.ts): `out[i] = √x[i]` over `len` floats, four at a time
+//   (IEEE square roots, correctly rounded either way).
 //
 //   node scripts/simd-wasm.mjs          # prints the text format and the base64
 //   node scripts/simd-wasm.mjs --check  # exits 1 if src/ embeds other bytes
@@ -52,7 +54,7 @@ ${splats.join('\n')}
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $loop))))`;
   };
-  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n${mirrorWat()}\n)\n`;
+  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n${mirrorWat()}\n${sqrtWat()}\n)\n`;
 }
 
 /**
@@ -245,6 +247,28 @@ function mirrorWat() {
             (br $cols)))
         (local.set $bi (i32.add (local.get $bi) (i32.const 4)))
         (br $rows))))`;
+}
+
+/** `sqrt(x, out, len)`: out[i] = √x[i] for `len` floats, byte addresses. */
+function sqrtWat() {
+  return `  (func (export "sqrt") (param $x i32) (param $out i32) (param $len i32)
+    (local $i i32) (local $end i32) (local $vec i32)
+    (local.set $end (i32.shl (local.get $len) (i32.const 2)))
+    (local.set $vec (i32.and (local.get $end) (i32.const -16)))
+    (block $done
+      (loop $quads
+        (br_if $done (i32.ge_u (local.get $i) (local.get $vec)))
+        (v128.store (i32.add (local.get $out) (local.get $i))
+          (f32x4.sqrt (v128.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $quads)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.sqrt (f32.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tail))))`;
 }
 
 export async function simdWasm() {

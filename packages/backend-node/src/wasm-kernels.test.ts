@@ -270,6 +270,35 @@ describe('useWasmFastKernels', () => {
     tf.dispose([...fast, ...mine, ...tensors, ints, bools]);
   });
 
+  it('takes float32 square roots on the SIMD module, exactly as the backend’s own kernel', async () => {
+    await useNodeBackend({ prefer: ['wasm'] });
+    const specials = tf.tensor1d([0, -0, 1e-40, 2, -1, Number.POSITIVE_INFINITY, Number.NaN]);
+    const tensors = [
+      tf.randomUniform([256, 256], 0, 10, 'float32', 41),
+      tf.randomUniform([3, 5], 0, 1e-3, 'float32', 42), // 15: three lanes left over
+      specials,
+      tf.zeros([0, 4]),
+    ];
+    const run = () => tensors.map((t) => tf.sqrt(t));
+    restoreWasmKernels();
+    let reached = 0;
+    const unwatch = watchWasmKernel(tf.Sqrt, () => {
+      reached++;
+    });
+    useWasmFastKernels();
+    const before = tf.memory().numTensors;
+    const fast = run();
+    expect(tf.memory().numTensors).toBe(before + fast.length);
+    expect(reached).toBe(0);
+    const mine = await expectAsOwnKernels(fast, run, unwatch);
+    const s = await fast[2]!.data();
+    expect(Array.from(s.slice(0, 2))).toEqual([0, -0]);
+    expect(s[3]).toBe(Math.fround(Math.sqrt(2)));
+    expect(Number.isNaN(s[4]!)).toBe(true);
+    expect(s[5]).toBe(Number.POSITIVE_INFINITY);
+    tf.dispose([...fast, ...mine, ...tensors]);
+  });
+
   it('clones by sharing memory, and the clone outlives its source', async () => {
     await useNodeBackend({ prefer: ['wasm'] });
     const before = tf.memory();
