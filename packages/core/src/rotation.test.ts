@@ -39,14 +39,40 @@ describe('RotationGroup plans', () => {
     }
     expect(warn).not.toHaveBeenCalled();
     // At ‖A‖₂ = 2.5 the last read is the bound ‖A^q‖_F^{1/q} = 2^{1/(2q)}·2.4 = 2.62 (degree 12's
-    // q = 4). The largest rate read is 0.115: from 0.109 at ‖A‖₂ = 0.1 (the first plan's q = 4) to
-    // 0.224 at 0.2 (degree 8's sixth moment, 2^{1/6}·0.2). 1.1 × 2.62 + 2 × 0.115 = 3.11: within
-    // degree 12 with a squaring (3.12), 5 products. (With degree 8's X² bound, 2^{1/4}·‖A‖₂, the
-    // rate read was 0.13 and the plan degree 18, also 5; a 1.25× margin plus four reads' growth
-    // would need 6.)
+    // q = 4). The largest rate read between two reads of one program is 2^{1/8}·0.1 = 0.109 (a
+    // jump where the plan changes program, from one bound to another, is not growth). 1.1 × 2.62
+    // + 2 × 0.109 = 3.10: within degree 12 with a squaring (3.12), 5 products. (A 1.25× margin
+    // plus four reads' growth would need 6.)
     expect(lastPlan).toEqual({ degree: 12, squarings: 1 });
     expect(expmPlanProducts(lastPlan)).toBe(5);
     expect(tf.memory().numTensors).toBe(before);
+    for (const r of rotations) r.dispose();
+  });
+
+  it('forget growth that has stopped: held rotations get the plan of their norm', async () => {
+    const n = 32;
+    const rotations = [0, 1].map((seed) => new Rotation(n, { seed }));
+    const group = new RotationGroup(rotations);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const evaluate = async (t: number) => {
+      for (const r of rotations) setNorm(r, t);
+      const { value, owned } = group.forward();
+      await value.norms.data();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (owned) disposeRotationForward(value);
+    };
+    for (let k = 0; k <= 25; k++) await evaluate(k * 0.1);
+    // Held at 2.65: the bound read is 2^{1/8}·2.65 = 2.89 (degree 12's ‖A⁴‖_F^{1/4}) or 2^{1/12}·2.65 =
+    // 2.81 (degree 18's sixth power). With the growth of the climb still counted (0.109 per step,
+    // two steps), 1.1 × 2.81 + 0.22 = 3.31 would need degree 12 with two squarings, 6 products; once
+    // it has faded (0.9 per read), 1.1 × 2.81 = 3.09 and 1.1 × 2.89 = 3.18 are covered by 5
+    // (degree 12 with a squaring, 3.12; degree 18 without, 3.27). The two bounds of one A that
+    // alternating plans read are not counted as growth.
+    for (let k = 0; k < 40; k++) await evaluate(2.65);
+    const plan = group.plan();
+    expect(expmPlanProducts(plan)).toBe(5);
+    expect(expmPlanCoverage(plan, { skew: true })).toBeGreaterThanOrEqual(1.1 * 2.65);
+    expect(warn).not.toHaveBeenCalled();
     for (const r of rotations) r.dispose();
   });
 

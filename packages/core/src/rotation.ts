@@ -4,12 +4,14 @@ import {
   disposeExpmState,
   type ExpmPlan,
   type ExpmPlanOptions,
+  type ExpmProgram,
   type ExpmState,
   expmForward,
   expmNormBound,
   expmNormBounds,
   expmPlan,
   expmPlanCoverage,
+  expmProgram,
   expmStateTensors,
 } from './expm';
 import { haarRotation, normalGenerator } from './haar';
@@ -146,6 +148,9 @@ function forwardTensors(f: RotationForward): tf.Tensor[] {
  * reading anything back synchronously, an upper bound on ‖A_i‖₂ that picks how many products
  * the exponential needs.
  */
+/** How much of the largest growth rate read so far {@link RotationGroup} keeps at each new read. */
+const GROWTH_MEMORY = 0.9;
+
 export class RotationGroup {
   readonly rotations: Rotation[];
   readonly size: number;
@@ -156,6 +161,8 @@ export class RotationGroup {
   /** Norm reads resolved so far, and the largest change per evaluation between two of them. */
   private reads = 0;
   private normGrowth = 0;
+  /** The program whose bound `normEstimate` is (see {@link watchNorms}). */
+  private estimator: ExpmProgram | null = null;
   private readonly minCoverage: number;
   private pinnedPlan: ExpmPlan | null;
   private overflowWarned = false;
@@ -191,7 +198,9 @@ export class RotationGroup {
    * loop that never awaits never resolves one), so the plan covers twice the last norm and at
    * least `minCoverage` (4: 6 products where 3 would do near A = 0). Once two have, the loop
    * awaits, and the plan covers 1.1 times the last norm read plus its growth until the next
-   * evaluation and one more, at the largest rate per evaluation seen between two reads (a loop
+   * evaluation and one more, at the largest rate per evaluation seen between two reads, each
+   * older rate weighed down by 0.9 per read since (a steady rate is kept; one that has stopped,
+   * as when the rotations settle or their learning rate is cut, fades over some 20 reads; a loop
    * that awaits each step reads the previous step's norm: two steps' growth), down to
    * `minCoverage / 16` (0.25). A jump larger than that margin still triggers the overflow
    * warning below, and the plan after it covers the new norm; a plan overshot by 10% is still
@@ -261,19 +270,24 @@ export class RotationGroup {
   private watchNorms(norms: tf.Tensor1D, plan: ExpmPlan, at: number): void {
     if (this.pinnedPlan) return;
     const coverage = expmPlanCoverage(plan, this.planOptions);
+    // The bound's estimator: the program's power (or moment) of A. Plans that alternate between
+    // programs read the same A as different bounds (degree 12's ‖A⁴‖_F^{1/4} is 3% above degree
+    // 18's sixth root on the bench's rotations), which is no growth.
+    const estimator = expmProgram(plan);
     this.normReads.read(
       norms,
       (values) => {
         let max = 0;
         for (const v of values as Float32Array) if (v > max) max = v;
         if (!Number.isFinite(max) || at <= this.estimateAt) return;
-        if (this.reads > 0) {
+        if (this.reads > 0 && estimator === this.estimator) {
           const rate = Math.abs(max - this.normEstimate) / (at - this.estimateAt);
-          this.normGrowth = Math.max(this.normGrowth, rate);
+          this.normGrowth = Math.max(rate, GROWTH_MEMORY * this.normGrowth);
         }
         this.reads++;
         this.normEstimate = max;
         this.estimateAt = at;
+        this.estimator = estimator;
         if (max > coverage && !this.overflowWarned) {
           this.overflowWarned = true;
           console.warn(
