@@ -9,7 +9,9 @@
 //   accumulators starting from C;
 // - tr (transposes, src/wasm-kernels.ts): `out = xᵀ` for a row-major `x [rows, cols]`, both
 //   multiples of 32: 32×32 tiles, each as 4×4 blocks of four loads, eight shuffles, four stores
-//   into a 4 kB scratch, then copied out row by row;
+//   into a 4 kB scratch, then copied out row by row; atr (`RotogradAddTranspose`,
+//   src/add-transpose.ts), the same loops for a square x: `out = α·x + β·xᵀ`, each row of an out
+//   tile α times x's there plus β times the scratch's;
 // - mir (symmetric products, src/symmetric-product.ts): each entry above the diagonal of a
 //   row-major `[n, n]` C set to `sign` times its mirror below, n a multiple of 4;
 // - sqrt (`Sqrt`, src/wasm-kernels.ts): `out[i] = √x[i]` over `len` floats, four at a time
@@ -54,7 +56,7 @@ ${splats.join('\n')}
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $loop))))`;
   };
-  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n${mirrorWat()}\n${sqrtWat()}\n)\n`;
+  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n${transposeWat('atr')}\n${mirrorWat()}\n${sqrtWat()}\n)\n`;
 }
 
 /**
@@ -130,12 +132,14 @@ const lanes = (...ls) => ls.flatMap((l) => [0, 1, 2, 3].map((b) => 4 * l + b)).j
 
 /**
  * `tr(x, out, rows, cols, scratch)`: out = xᵀ, byte addresses; rows and cols multiples of 32;
+ * `atr(x, out, n, n, scratch, α, β)`: out = α·x + β·xᵀ for a square x;
  * `scratch` 4 kB. Each 32×32 tile is transposed into the scratch in 4×4 blocks (four loads, eight
  * shuffles, four stores), then copied out a row of 128 bytes at a time: rows of x and out that
  * lie a power of two apart (1 kB at n = 256) would otherwise share the few cache sets
  * a tile maps to, and evict each other between its blocks.
  */
-function transposeWat() {
+function transposeWat(name = 'tr') {
+  const add = name === 'atr';
   const shuffle = (a, b, ls) => `(i8x16.shuffle ${lanes(...ls)} (local.get ${a}) (local.get ${b}))`;
   const loop = (name, v, end, step, body) => `(local.set ${v} (i32.const 0))
       (block $${name}Done
@@ -171,13 +175,31 @@ function transposeWat() {
   const outOfScratch = `(local.set $p (i32.add (local.get $scratch) (i32.shl (local.get $i) (i32.const 7))))
             (local.set $q (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (local.get $tj) (local.get $i)) (local.get $rows)) (local.get $ti)) (i32.const 2))))
             ${copies}`;
+  // atr: row i of the out tile at (tj, ti) (rows tj…, columns ti…) = α·x's row there + β·scratch's.
+  const combined = [0, 1, 2, 3, 4, 5, 6, 7]
+    .map(
+      (k) =>
+        `(v128.store offset=${16 * k} (local.get $q) (f32x4.add (f32x4.mul (local.get $sa) (v128.load offset=${16 * k} (local.get $r))) (f32x4.mul (local.get $sb) (v128.load offset=${16 * k} (local.get $p)))))`,
+    )
+    .join('\n            ');
+  const combineWithScratch = `(local.set $p (i32.add (local.get $scratch) (i32.shl (local.get $i) (i32.const 7))))
+            (local.set $q (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (local.get $tj) (local.get $i)) (local.get $rows)) (local.get $ti)) (i32.const 2))))
+            (local.set $r (i32.add (local.get $x) (i32.sub (local.get $q) (local.get $out))))
+            ${combined}`;
   const tile = `${loop('rowsI', '$i', '(i32.const 32)', 4, intoScratch)}
-        ${loop('rowsO', '$i', '(i32.const 32)', 1, outOfScratch)}`;
-  return `  (func (export "tr") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32) (param $scratch i32)
-    (local $ti i32) (local $tj i32) (local $i i32) (local $j i32) (local $p i32) (local $q i32)
+        ${loop('rowsO', '$i', '(i32.const 32)', 1, add ? combineWithScratch : outOfScratch)}`;
+  const params = add ? ' (param $alpha f32) (param $beta f32)' : '';
+  const init = add
+    ? `(local.set $sa (f32x4.splat (local.get $alpha)))
+    (local.set $sb (f32x4.splat (local.get $beta)))`
+    : '';
+  return `  (func (export "${name}") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32) (param $scratch i32)${params}
+    (local $ti i32) (local $tj i32) (local $i i32) (local $j i32) (local $p i32) (local $q i32) (local $r i32)
+    (local $sa v128) (local $sb v128)
     (local $rb i32) (local $rb2 i32) (local $rb3 i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
     (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    ${init}
     (local.set $rb (i32.shl (local.get $cols) (i32.const 2)))
     (local.set $rb2 (i32.shl (local.get $rb) (i32.const 1)))
     (local.set $rb3 (i32.add (local.get $rb2) (local.get $rb)))

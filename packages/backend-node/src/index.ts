@@ -1,3 +1,4 @@
+export { ADD_TRANSPOSE } from './add-transpose';
 export { LINEAR_COMBINATION } from './linear-combination';
 export { SYMMETRIC_MAT_MUL, SYMMETRIC_MAT_MUL_SUM } from './symmetric-product';
 export {

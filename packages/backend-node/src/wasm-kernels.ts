@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ADD_TRANSPOSE, addTransposeWasm } from './add-transpose';
 import { matrixAddresses, SIMD_PANEL } from './heap-matrices';
 import { LINEAR_COMBINATION, linearCombinationWasm } from './linear-combination';
 import { simdFunctions } from './simd-module';
@@ -410,14 +411,15 @@ function stringsToOriginal(
  *   transposes of the products above and of RotoGrad's rotations.
  * - `Sqrt` of float32 tensors, four lanes at a time ({@link simdSqrt}; Adam's, three times faster).
  *
- * And adds two: {@link LINEAR_COMBINATION}, the sums of scaled matrices of @rotograd/core's
+ * And adds kernels the backend lacks: {@link LINEAR_COMBINATION}, the sums of scaled matrices of @rotograd/core's
  * matrix exponential in one SIMD pass per four terms instead of a scaling and an addition per
  * term (a four-term sum of `[256, 256]` matrices: 0.11–0.15 ms against 0.30–0.40 ms); and
  * {@link SYMMETRIC_MAT_MUL}, products whose result @rotograd/core knows to be symmetric or
  * skew-symmetric (the exponential's X² and X⁴, the rotations' gradients) as their lower triangle
  * on the SIMD kernel, mirrored, and {@link SYMMETRIC_MAT_MUL_SUM}, sums of two such products
  * (the exponential's derivative, `dU·V + U·dV`) in one product's arithmetic (option
- * `symmetricProducts`, default true; false runs them as plain products).
+ * `symmetricProducts`, default true; false runs them as plain products); and
+ * {@link ADD_TRANSPOSE}, `α·x + β·xᵀ` of square matrices in one pass.
  *
  * Idempotent (a later call sets the options again); {@link useNodeBackend} calls it when it
  * selects `wasm` (option `fastKernels`). Returns false when the wasm backend's kernels are not
@@ -438,12 +440,16 @@ export function useWasmFastKernels(
   simdProducts = options.simdProducts ?? true;
   symmetricProducts = options.symmetricProducts ?? true;
   let wrapped = false;
-  if (tf.getKernel(tf.Add, 'wasm') && !tf.getKernel(LINEAR_COMBINATION, 'wasm'))
-    tf.registerKernel({
-      kernelName: LINEAR_COMBINATION,
-      backendName: 'wasm',
-      kernelFunc: linearCombinationWasm as unknown as tf.KernelFunc,
-    });
+  for (const [kernelName, kernelFunc] of [
+    [LINEAR_COMBINATION, linearCombinationWasm],
+    [ADD_TRANSPOSE, addTransposeWasm],
+  ] as const)
+    if (tf.getKernel(tf.Add, 'wasm') && !tf.getKernel(kernelName, 'wasm'))
+      tf.registerKernel({
+        kernelName,
+        backendName: 'wasm',
+        kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      });
   for (const kernelName of [SYMMETRIC_MAT_MUL, SYMMETRIC_MAT_MUL_SUM])
     if (tf.getKernel(tf.Add, 'wasm') && !tf.getKernel(kernelName, 'wasm'))
       tf.registerKernel({
@@ -475,7 +481,7 @@ export function useWasmFastKernels(
  * ```
  */
 export function restoreWasmKernels(): void {
-  for (const name of [LINEAR_COMBINATION, SYMMETRIC_MAT_MUL, SYMMETRIC_MAT_MUL_SUM])
+  for (const name of [LINEAR_COMBINATION, ADD_TRANSPOSE, SYMMETRIC_MAT_MUL, SYMMETRIC_MAT_MUL_SUM])
     if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   for (const [name, original] of originals) {
     tf.unregisterKernel(name, 'wasm');

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { addTranspose } from './add-transpose';
 import { hasLinearCombinationKernel, linearCombinations } from './linear-combination';
 import { matMul } from './mat-mul';
 import { transposeMatrices } from './skew';
@@ -963,8 +964,7 @@ function polynomialFrechet(state: ExpmState, f: tf.Tensor, skew: boolean): tf.Te
   const dValues = runProgram(prog, dx, null, (l, r, ds) => {
     if (skew && l === r && prog.parity[l] !== null) {
       // U = ±Uᵀ and dU = ±dUᵀ with the same sign, so U·dU = (dU·U)ᵀ.
-      const p = matMul(ds[l]!, values[l]!);
-      return tf.add(p, transposeMatrices(p));
+      return addTranspose(matMul(ds[l]!, values[l]!), 1, 1);
     }
     // For a skew X and direction, the derivative of an even or odd polynomial of X is symmetric
     // or skew-symmetric as the polynomial is (each term X^i·dX·X^j transposes to ±X^j·dX·X^i):

@@ -1,5 +1,6 @@
 import './register-gradients';
 
+export { ADD_TRANSPOSE_KERNEL, addTranspose } from './add-transpose';
 export { cached, isCaching } from './cached';
 export { stableDivide } from './divide';
 export {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { addTranspose } from './add-transpose';
 import { stableDivide } from './divide';
 import { type ExpmPlan, expmFrechetRotated } from './expm';
 import { FiniteWatch } from './finite-watch';
@@ -738,13 +739,12 @@ export class MultitaskModel {
         t = tf.transpose(tf.reshape(wide, [n, k, n]), [1, 0, 2]); // [k, n, n]
         i += k;
       }
-      const tT = transposeMatrices(t);
       if (wantDetails) {
-        const g = matMul(chunk, tT); // G_i = R_i T_iᵀ
+        const g = matMul(chunk, transposeMatrices(t)); // G_i = R_i T_iᵀ
         lossGrads.push(...((chunk.rank === 2 ? [g] : tf.unstack(g)) as tf.Tensor2D[]));
       }
       const state = rotation.expm[j]!;
-      const skew = tf.sub(tT, t); // K_i
+      const skew = addTranspose(t, -1, 1); // K_i = T_iᵀ − T_i
       // Ψ*(K) = Lexp(A, K) e^{−A}: e^A commutes with e^{sA}. Both A and K are skew-symmetric,
       // which makes the derivative of squaring an even or odd power one product instead of two,
       // and lets Ψ* be carried through the squarings (each a product and a skew-symmetric one).

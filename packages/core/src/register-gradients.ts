@@ -6,7 +6,7 @@
  * `@rotograd/core` is enough for `computeGradients` to work in Node, in bundlers and in browsers.
  *
  * Also registers the gradients of {@link SYMMETRIC_MAT_MUL_KERNEL} and
- * {@link SYMMETRIC_MAT_MUL_SUM_KERNEL} (the plain products').
+ * {@link SYMMETRIC_MAT_MUL_SUM_KERNEL} (the plain products') and of {@link ADD_TRANSPOSE_KERNEL}.
  *
  * Registering a gradient that is already registered (for example by `@tensorflow/tfjs`) replaces
  * it with an identical function, so importing both is harmless.
@@ -16,6 +16,7 @@
 // gradients before the flags exist.)
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { ADD_TRANSPOSE_KERNEL, addTranspose } from './add-transpose';
 import { SYMMETRIC_MAT_MUL_KERNEL, SYMMETRIC_MAT_MUL_SUM_KERNEL } from './symmetric-mat-mul';
 
 // The gradients of RotoGrad's optional symmetric products are the plain products': their values
@@ -37,6 +38,15 @@ tf.registerGradient({
       ...productGrads(dy as tf.Tensor, a, b, 'a', 'b'),
       ...productGrads(dy as tf.Tensor, a2, b2, 'a2', 'b2'),
     };
+  },
+});
+
+// α·x + β·xᵀ is linear and its own adjoint's shape: dx = α·dy + β·dyᵀ.
+tf.registerGradient({
+  kernelName: ADD_TRANSPOSE_KERNEL,
+  gradFunc: (dy, _saved, attrs) => {
+    const { alpha, beta } = attrs as unknown as { alpha: number; beta: number };
+    return { x: () => addTranspose(dy as tf.Tensor, alpha, beta) };
   },
 });
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { addTranspose } from './add-transpose';
 
 function transposeLast2(x: tf.Tensor): tf.Tensor {
   return x.rank === 2 ? tf.transpose(x) : tf.transpose(x, [0, 2, 1]);
@@ -38,10 +39,7 @@ export function strictLower<T extends tf.Tensor>(x: T): T {
  * ```
  */
 export function skewFromLower<T extends tf.Tensor>(w: T): T {
-  return tf.tidy(() => {
-    const l = strictLower(w);
-    return tf.sub(l, transposeLast2(l));
-  }) as T;
+  return tf.tidy(() => addTranspose(strictLower(w), 1, -1)) as T;
 }
 
 /** Swaps the last two axes of a matrix or a batch of matrices. */
