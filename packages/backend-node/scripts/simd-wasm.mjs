@@ -14,6 +14,8 @@
 //   tile α times x's there plus β times the scratch's;
 // - mir (symmetric products, src/symmetric-product.ts): each entry above the diagonal of a
 //   row-major `[n, n]` C set to `sign` times its mirror below, n a multiple of 4;
+// - dot (`RotogradInnerProduct`, src/inner-product.ts): `Σ_i a[i]·b[i]` over `len` floats in
+//   sixteen partial sums (four f32x4 accumulators, combined pairwise at the end);
 // - sqrt (`Sqrt`, src/wasm-kernels.ts): `out[i] = √x[i]` over `len` floats, four at a time
 //   (IEEE square roots, correctly rounded either way).
 //
@@ -56,7 +58,7 @@ ${splats.join('\n')}
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $loop))))`;
   };
-  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n${transposeWat('atr')}\n${mirrorWat()}\n${sqrtWat()}\n)\n`;
+  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n${transposeWat('atr')}\n${mirrorWat()}\n${sqrtWat()}\n${dotWat()}\n)\n`;
 }
 
 /**
@@ -291,6 +293,44 @@ function sqrtWat() {
           (f32.sqrt (f32.load (i32.add (local.get $x) (local.get $i)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $tail))))`;
+}
+
+/**
+ * `dot(a, b, len)`: `Σ a[i]·b[i]` over `len` floats, byte addresses: sixteen at a time into four
+ * f32x4 accumulators (element i into accumulator (i / 4) mod 4, lane i mod 4), the rest one by
+ * one into a scalar, then ((acc0 + acc1) + (acc2 + acc3)) summed lane by lane, plus the rest.
+ */
+function dotWat() {
+  const accs = [0, 1, 2, 3];
+  const fma = accs
+    .map(
+      (k) =>
+        `(local.set $s${k} (f32x4.add (local.get $s${k}) (f32x4.mul (v128.load offset=${16 * k} (i32.add (local.get $a) (local.get $i))) (v128.load offset=${16 * k} (i32.add (local.get $b) (local.get $i))))))`,
+    )
+    .join('\n        ');
+  return `  (func (export "dot") (param $a i32) (param $b i32) (param $len i32) (result f32)
+    (local $i i32) (local $end i32) (local $vec i32) (local $t f32)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $end (i32.shl (local.get $len) (i32.const 2)))
+    (local.set $vec (i32.and (local.get $end) (i32.const -64)))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $i) (local.get $vec)))
+        ${fma}
+        (local.set $i (i32.add (local.get $i) (i32.const 64)))
+        (br $blocks)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $t (f32.add (local.get $t) (f32.mul (f32.load (i32.add (local.get $a) (local.get $i))) (f32.load (i32.add (local.get $b) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tail)))
+    (local.set $s0 (f32x4.add (f32x4.add (local.get $s0) (local.get $s1)) (f32x4.add (local.get $s2) (local.get $s3))))
+    (f32.add
+      (f32.add
+        (f32.add (f32x4.extract_lane 0 (local.get $s0)) (f32x4.extract_lane 1 (local.get $s0)))
+        (f32.add (f32x4.extract_lane 2 (local.get $s0)) (f32x4.extract_lane 3 (local.get $s0))))
+      (local.get $t)))`;
 }
 
 export async function simdWasm() {

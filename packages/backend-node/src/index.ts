@@ -1,4 +1,5 @@
 export { ADD_TRANSPOSE } from './add-transpose';
+export { INNER_PRODUCT } from './inner-product';
 export { LINEAR_COMBINATION } from './linear-combination';
 export { SYMMETRIC_MAT_MUL, SYMMETRIC_MAT_MUL_SUM } from './symmetric-product';
 export {

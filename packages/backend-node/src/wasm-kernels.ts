@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADD_TRANSPOSE, addTransposeWasm } from './add-transpose';
 import { matrixAddresses, SIMD_PANEL } from './heap-matrices';
+import { INNER_PRODUCT, innerProductWasm } from './inner-product';
 import { LINEAR_COMBINATION, linearCombinationWasm } from './linear-combination';
 import { simdFunctions } from './simd-module';
 import {
@@ -419,7 +420,8 @@ function stringsToOriginal(
  * on the SIMD kernel, mirrored, and {@link SYMMETRIC_MAT_MUL_SUM}, sums of two such products
  * (the exponential's derivative, `dU·V + U·dV`) in one product's arithmetic (option
  * `symmetricProducts`, default true; false runs them as plain products); and
- * {@link ADD_TRANSPOSE}, `α·x + β·xᵀ` of square matrices in one pass.
+ * {@link ADD_TRANSPOSE}, `α·x + β·xᵀ` of square matrices in one pass; and {@link INNER_PRODUCT},
+ * `Σ a ⊙ b` (squared norms) in one pass.
  *
  * Idempotent (a later call sets the options again); {@link useNodeBackend} calls it when it
  * selects `wasm` (option `fastKernels`). Returns false when the wasm backend's kernels are not
@@ -443,6 +445,7 @@ export function useWasmFastKernels(
   for (const [kernelName, kernelFunc] of [
     [LINEAR_COMBINATION, linearCombinationWasm],
     [ADD_TRANSPOSE, addTransposeWasm],
+    [INNER_PRODUCT, innerProductWasm],
   ] as const)
     if (tf.getKernel(tf.Add, 'wasm') && !tf.getKernel(kernelName, 'wasm'))
       tf.registerKernel({
@@ -481,7 +484,13 @@ export function useWasmFastKernels(
  * ```
  */
 export function restoreWasmKernels(): void {
-  for (const name of [LINEAR_COMBINATION, ADD_TRANSPOSE, SYMMETRIC_MAT_MUL, SYMMETRIC_MAT_MUL_SUM])
+  for (const name of [
+    LINEAR_COMBINATION,
+    ADD_TRANSPOSE,
+    INNER_PRODUCT,
+    SYMMETRIC_MAT_MUL,
+    SYMMETRIC_MAT_MUL_SUM,
+  ])
     if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   for (const [name, original] of originals) {
     tf.unregisterKernel(name, 'wasm');

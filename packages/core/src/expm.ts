@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addTranspose } from './add-transpose';
+import { innerProducts } from './inner-product';
 import { hasLinearCombinationKernel, linearCombinations } from './linear-combination';
 import { matMul } from './mat-mul';
 import { transposeMatrices } from './skew';
@@ -863,11 +864,12 @@ export function expmNormBounds(
 function normBoundRoots(states: readonly ExpmState[], options: ExpmNormBoundOptions): tf.Tensor {
   const program = expmProgram(states[0]!.plan);
   const moment = options.skew ? program.moment : undefined;
-  const sums = states.map((s) =>
-    moment
-      ? tf.sum(tf.mul(s.values[moment.left]!, s.values[moment.right]!), [-2, -1])
-      : tf.sum(tf.square(s.values[program.power.index]!), [-2, -1]),
-  );
+  const sums = states.map((s) => {
+    const [a, b] = moment
+      ? [s.values[moment.left]!, s.values[moment.right]!]
+      : [s.values[program.power.index]!, s.values[program.power.index]!];
+    return innerProducts(a, b, a.rank === 3 ? 1 : 0);
+  });
   const all =
     sums.length === 1
       ? sums[0]!

@@ -26,6 +26,7 @@ export {
 } from './expm';
 export type { CombineInput, CombineOutput, GradientCombiner } from './gradient-combiner';
 export { haarRotation, normalGenerator } from './haar';
+export { INNER_PRODUCT_KERNEL, innerProducts } from './inner-product';
 export {
   hasLinearCombinationKernel,
   LINEAR_COMBINATION_KERNEL,

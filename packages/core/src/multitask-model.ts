@@ -5,6 +5,7 @@ import { type ExpmPlan, expmFrechetRotated } from './expm';
 import { FiniteWatch } from './finite-watch';
 import type { GradientCombiner } from './gradient-combiner';
 import { normalGenerator } from './haar';
+import { innerProducts } from './inner-product';
 import { matMul } from './mat-mul';
 import { type ApplyOptions, type Module, type ModuleLike, outputsOf, toModule } from './module';
 import { offTape } from './off-tape';
@@ -707,7 +708,7 @@ export class MultitaskModel {
     const n = layout.n;
     // r = (1/K) Σ g_i · divide(‖ḡ‖, ‖g_i‖)
     const mean = tf.div(sumAll(taskGrads), K);
-    const mu = tf.sqrt(tf.sum(tf.square(mean)));
+    const mu = tf.sqrt(innerProducts(mean, mean));
     // One divide for all K tasks (the same element-wise operations, a tenth of the kernel calls),
     // over the norms ‖g_i‖ the combiner was given.
     const ratios = tf.unstack(stableDivide(mu, norms));

@@ -6,7 +6,8 @@
  * `@rotograd/core` is enough for `computeGradients` to work in Node, in bundlers and in browsers.
  *
  * Also registers the gradients of {@link SYMMETRIC_MAT_MUL_KERNEL} and
- * {@link SYMMETRIC_MAT_MUL_SUM_KERNEL} (the plain products') and of {@link ADD_TRANSPOSE_KERNEL}.
+ * {@link SYMMETRIC_MAT_MUL_SUM_KERNEL} (the plain products') and of {@link ADD_TRANSPOSE_KERNEL} and
+ * {@link INNER_PRODUCT_KERNEL}.
  *
  * Registering a gradient that is already registered (for example by `@tensorflow/tfjs`) replaces
  * it with an identical function, so importing both is harmless.
@@ -17,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { ADD_TRANSPOSE_KERNEL, addTranspose } from './add-transpose';
+import { INNER_PRODUCT_KERNEL } from './inner-product';
 import { SYMMETRIC_MAT_MUL_KERNEL, SYMMETRIC_MAT_MUL_SUM_KERNEL } from './symmetric-mat-mul';
 
 // The gradients of RotoGrad's optional symmetric products are the plain products': their values
@@ -47,6 +49,21 @@ tf.registerGradient({
   gradFunc: (dy, _saved, attrs) => {
     const { alpha, beta } = attrs as unknown as { alpha: number; beta: number };
     return { x: () => addTranspose(dy as tf.Tensor, alpha, beta) };
+  },
+});
+
+// Σ a ⊙ b over the axes after batchDims: da = dy·b, db = dy·a, dy broadcast over those axes.
+tf.registerGradient({
+  kernelName: INNER_PRODUCT_KERNEL,
+  inputsToSave: ['a', 'b'],
+  gradFunc: (dy, saved) => {
+    const [a, b] = saved as [tf.Tensor, tf.Tensor];
+    const spread = () =>
+      tf.reshape(dy as tf.Tensor, [
+        ...(dy as tf.Tensor).shape,
+        ...a.shape.slice((dy as tf.Tensor).rank).map(() => 1),
+      ]);
+    return { a: () => tf.mul(spread(), b), b: () => tf.mul(spread(), a) };
   },
 });
 

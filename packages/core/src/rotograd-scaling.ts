@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CombineInput, CombineOutput, GradientCombiner } from './gradient-combiner';
+import { innerProducts } from './inner-product';
 import { sumAll } from './sum';
 
 /** RotoGrad's per-step scaling quantities, all on the device. */
@@ -16,7 +17,7 @@ export interface RotoGradScalingStats {
 
 /** Whole-tensor L2 norms of a list of tensors, stacked: `[K]`. */
 export function taskNorms(grads: readonly tf.Tensor[]): tf.Tensor1D {
-  return tf.tidy(() => tf.stack(grads.map((g) => tf.sqrt(tf.sum(tf.square(g))))) as tf.Tensor1D);
+  return tf.tidy(() => tf.sqrt(tf.stack(grads.map((g) => innerProducts(g, g)))) as tf.Tensor1D);
 }
 
 /**
