@@ -16,6 +16,8 @@
 //   row-major `[n, n]` C set to `sign` times its mirror below, n a multiple of 4;
 // - dot (`RotogradInnerProduct`, src/inner-product.ts): `Σ_i a[i]·b[i]` over `len` floats in
 //   sixteen partial sums (four f32x4 accumulators, combined pairwise at the end);
+// - cp (`Slice`, `SplitV`, src/wasm-kernels.ts): `rows` runs of `run` bytes copied from `src` to
+//   `dst`, `srcStride` and `dstStride` bytes apart, sixteen bytes at a time;
 // - sqrt (`Sqrt`, src/wasm-kernels.ts): `out[i] = √x[i]` over `len` floats, four at a time
 //   (IEEE square roots, correctly rounded either way).
 //
@@ -58,7 +60,7 @@ ${splats.join('\n')}
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $loop))))`;
   };
-  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n${transposeWat('atr')}\n${mirrorWat()}\n${sqrtWat()}\n${dotWat()}\n)\n`;
+  return `(module\n  (import "env" "memory" (memory 0))\n${[1, 2, 3, 4].map(fn).join('\n')}\n${matMulWat('mm', false)}\n${matMulWat('mma', true)}\n${transposeWat()}\n${transposeWat('atr')}\n${mirrorWat()}\n${sqrtWat()}\n${dotWat()}\n${copyWat()}\n)\n`;
 }
 
 /**
@@ -331,6 +333,33 @@ function dotWat() {
         (f32.add (f32x4.extract_lane 0 (local.get $s0)) (f32x4.extract_lane 1 (local.get $s0)))
         (f32.add (f32x4.extract_lane 2 (local.get $s0)) (f32x4.extract_lane 3 (local.get $s0))))
       (local.get $t)))`;
+}
+
+/** `cp(src, dst, rows, run, srcStride, dstStride)`: strided copy of `rows` runs of `run` bytes. */
+function copyWat() {
+  return `  (func (export "cp") (param $src i32) (param $dst i32) (param $rows i32) (param $run i32) (param $srcStride i32) (param $dstStride i32)
+    (local $r i32) (local $i i32) (local $vec i32)
+    (local.set $vec (i32.and (local.get $run) (i32.const -16)))
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $i (i32.const 0))
+        (block $vecDone
+          (loop $vecLoop
+            (br_if $vecDone (i32.ge_u (local.get $i) (local.get $vec)))
+            (v128.store (i32.add (local.get $dst) (local.get $i)) (v128.load (i32.add (local.get $src) (local.get $i))))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $vecLoop)))
+        (block $bytesDone
+          (loop $bytesLoop
+            (br_if $bytesDone (i32.ge_u (local.get $i) (local.get $run)))
+            (i32.store8 (i32.add (local.get $dst) (local.get $i)) (i32.load8_u (i32.add (local.get $src) (local.get $i))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $bytesLoop)))
+        (local.set $src (i32.add (local.get $src) (local.get $srcStride)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsLoop))))`;
 }
 
 export async function simdWasm() {

@@ -216,14 +216,26 @@ function sliceInHeap(
     to.set(from.subarray(start, start + count));
     return out;
   }
-  // Copy runs along the last axis, odometer over the others.
+  // Runs along the last axis, a whole stretch of the second-to-last axis per call of the SIMD
+  // module's strided copy (`cp`), odometer over the other axes. (A subarray and set per run
+  // allocates: the 2048 runs of a [256, 512] split took 0.2–0.3 ms.)
   const rank = size.length;
-  const run = size[rank - 1]!;
+  const width = from.BYTES_PER_ELEMENT;
+  const run = size[rank - 1]! * width;
+  const rows = size[rank - 2]!;
+  const rowStride = strides[rank - 2]! * width;
   const index = new Array<number>(rank).fill(0);
-  for (let written = 0; written < count; written += run) {
-    const start = offsetOf(index);
-    to.set(from.subarray(start, start + run), written);
-    for (let axis = rank - 2; axis >= 0; axis--) {
+  const { cp } = simdFunctions(backend);
+  for (let written = 0; written < count * width; written += rows * run) {
+    cp(
+      from.byteOffset + offsetOf(index) * width,
+      to.byteOffset + written,
+      rows,
+      run,
+      rowStride,
+      run,
+    );
+    for (let axis = rank - 3; axis >= 0; axis--) {
       if (++index[axis]! < size[axis]!) break;
       index[axis] = 0;
     }
