@@ -134,6 +134,32 @@ function matMulWat(name, accumulate) {
 /** f32 lanes of two vectors (0–3 the first's, 4–7 the second's) as i8x16.shuffle's 16 bytes. */
 const lanes = (...ls) => ls.flatMap((l) => [0, 1, 2, 3].map((b) => 4 * l + b)).join(' ');
 
+const shuffle = (a, b, ls) => `(i8x16.shuffle ${lanes(...ls)} (local.get ${a}) (local.get ${b}))`;
+
+/**
+ * A 4×4 block: rows `p`, `p + rb`, `p + 2rb`, `p + 3rb` loaded, transposed by eight shuffles,
+ * and `store(k, column)` writing its column k (locals $v0…$v3, $t0…$t3).
+ */
+function transposeBlock(store) {
+  const columns = [
+    ['$t0', '$t2', [0, 1, 4, 5]],
+    ['$t0', '$t2', [2, 3, 6, 7]],
+    ['$t1', '$t3', [0, 1, 4, 5]],
+    ['$t1', '$t3', [2, 3, 6, 7]],
+  ];
+  return [
+    '(local.set $v0 (v128.load (local.get $p)))',
+    '(local.set $v1 (v128.load (i32.add (local.get $p) (local.get $rb))))',
+    '(local.set $v2 (v128.load (i32.add (local.get $p) (local.get $rb2))))',
+    '(local.set $v3 (v128.load (i32.add (local.get $p) (local.get $rb3))))',
+    `(local.set $t0 ${shuffle('$v0', '$v1', [0, 4, 1, 5])})`,
+    `(local.set $t1 ${shuffle('$v0', '$v1', [2, 6, 3, 7])})`,
+    `(local.set $t2 ${shuffle('$v2', '$v3', [0, 4, 1, 5])})`,
+    `(local.set $t3 ${shuffle('$v2', '$v3', [2, 6, 3, 7])})`,
+    ...columns.map(([a, b, ls], k) => store(k, shuffle(a, b, ls))),
+  ].join('\n          ');
+}
+
 /**
  * `tr(x, out, rows, cols, scratch)`: out = xᵀ, byte addresses; rows and cols multiples of 32;
  * `atr(x, out, n, n, scratch, α, β)`: out = α·x + β·xᵀ for a square x;
@@ -144,7 +170,6 @@ const lanes = (...ls) => ls.flatMap((l) => [0, 1, 2, 3].map((b) => 4 * l + b)).j
  */
 function transposeWat(name = 'tr') {
   const add = name === 'atr';
-  const shuffle = (a, b, ls) => `(i8x16.shuffle ${lanes(...ls)} (local.get ${a}) (local.get ${b}))`;
   const loop = (name, v, end, step, body) => `(local.set ${v} (i32.const 0))
       (block $${name}Done
         (loop $${name}
@@ -153,18 +178,7 @@ function transposeWat(name = 'tr') {
           (local.set ${v} (i32.add (local.get ${v}) (i32.const ${step})))
           (br $${name})))`;
   // One 4×4 block: rows p, p + rb, p + 2rb, p + 3rb of x to scratch rows q, q + 128, ….
-  const block = `(local.set $v0 (v128.load (local.get $p)))
-              (local.set $v1 (v128.load (i32.add (local.get $p) (local.get $rb))))
-              (local.set $v2 (v128.load (i32.add (local.get $p) (local.get $rb2))))
-              (local.set $v3 (v128.load (i32.add (local.get $p) (local.get $rb3))))
-              (local.set $t0 ${shuffle('$v0', '$v1', [0, 4, 1, 5])})
-              (local.set $t1 ${shuffle('$v0', '$v1', [2, 6, 3, 7])})
-              (local.set $t2 ${shuffle('$v2', '$v3', [0, 4, 1, 5])})
-              (local.set $t3 ${shuffle('$v2', '$v3', [2, 6, 3, 7])})
-              (v128.store (local.get $q) ${shuffle('$t0', '$t2', [0, 1, 4, 5])})
-              (v128.store offset=128 (local.get $q) ${shuffle('$t0', '$t2', [2, 3, 6, 7])})
-              (v128.store offset=256 (local.get $q) ${shuffle('$t1', '$t3', [0, 1, 4, 5])})
-              (v128.store offset=384 (local.get $q) ${shuffle('$t1', '$t3', [2, 3, 6, 7])})
+  const block = `${transposeBlock((k, v) => `(v128.store${k === 0 ? '' : ` offset=${128 * k}`} (local.get $q) ${v})`)}
               (local.set $p (i32.add (local.get $p) (i32.const 16)))
               (local.set $q (i32.add (local.get $q) (i32.const 512)))`;
   const intoScratch = `(local.set $p (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (i32.add (local.get $ti) (local.get $i)) (local.get $cols)) (local.get $tj)) (i32.const 2))))
@@ -217,21 +231,13 @@ function transposeWat(name = 'tr') {
  * sign, four stores along a row strip); in each diagonal block its six entries one by one.
  */
 function mirrorWat() {
-  const shuffle = (a, b, ls) => `(i8x16.shuffle ${lanes(...ls)} (local.get ${a}) (local.get ${b}))`;
   const signed = (v) => `(f32x4.mul (local.get $s) ${v})`;
+  const rowOf = ['', '$rb', '$rb2', '$rb3'];
   // The block at rows bj…bj+3, columns bi…bi+3 (p), transposed into rows bi…, columns bj… (q).
-  const block = `(local.set $v0 (v128.load (local.get $p)))
-          (local.set $v1 (v128.load (i32.add (local.get $p) (local.get $rb))))
-          (local.set $v2 (v128.load (i32.add (local.get $p) (local.get $rb2))))
-          (local.set $v3 (v128.load (i32.add (local.get $p) (local.get $rb3))))
-          (local.set $t0 ${shuffle('$v0', '$v1', [0, 4, 1, 5])})
-          (local.set $t1 ${shuffle('$v0', '$v1', [2, 6, 3, 7])})
-          (local.set $t2 ${shuffle('$v2', '$v3', [0, 4, 1, 5])})
-          (local.set $t3 ${shuffle('$v2', '$v3', [2, 6, 3, 7])})
-          (v128.store (local.get $q) ${signed(shuffle('$t0', '$t2', [0, 1, 4, 5]))})
-          (v128.store (i32.add (local.get $q) (local.get $rb)) ${signed(shuffle('$t0', '$t2', [2, 3, 6, 7]))})
-          (v128.store (i32.add (local.get $q) (local.get $rb2)) ${signed(shuffle('$t1', '$t3', [0, 1, 4, 5]))})
-          (v128.store (i32.add (local.get $q) (local.get $rb3)) ${signed(shuffle('$t1', '$t3', [2, 3, 6, 7]))})`;
+  const block = transposeBlock(
+    (k, v) =>
+      `(v128.store ${k === 0 ? '(local.get $q)' : `(i32.add (local.get $q) (local.get ${rowOf[k]}))`} ${signed(v)})`,
+  );
   // Entry (r, k) above the diagonal of the block at (bi, bi), from (k, r).
   const entry = (r, k) =>
     `(f32.store offset=${4 * k} (i32.add (local.get $d) (i32.mul (i32.const ${r}) (local.get $rb))) (f32.mul (local.get $sign) (f32.load offset=${4 * r} (i32.add (local.get $d) (i32.mul (i32.const ${k}) (local.get $rb))))))`;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { runOptionalKernel } from './optional-kernel';
 
 /**
  * The name of an optional kernel: `α·x + β·xᵀ` of a square matrix or of each of a batch in one
@@ -33,15 +34,8 @@ export function addTranspose<T extends tf.Tensor>(x: T, alpha: number, beta: num
   if (!Number.isFinite(alpha) || !Number.isFinite(beta)) {
     throw new Error(`addTranspose: alpha and beta must be finite numbers, got ${alpha}, ${beta}`);
   }
-  if (tf.getKernel(ADD_TRANSPOSE_KERNEL, tf.getBackend()) !== undefined) {
-    return tf
-      .engine()
-      .runKernel(
-        ADD_TRANSPOSE_KERNEL,
-        { x } as unknown as tf.NamedTensorMap,
-        { alpha, beta } as unknown as tf.NamedAttrMap,
-      ) as T;
-  }
+  const fused = runOptionalKernel<T>(ADD_TRANSPOSE_KERNEL, { x }, { alpha, beta });
+  if (fused) return fused;
   return tf.tidy(() => {
     const t = x.rank === 2 ? tf.transpose(x) : tf.transpose(x, [0, 2, 1]);
     const scaled = (v: tf.Tensor, c: number) => (c === 1 ? v : c === -1 ? tf.neg(v) : tf.mul(v, c));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { runOptionalKernel } from './optional-kernel';
 
 /**
  * The name of an optional kernel: `Σ a ⊙ b` over every axis after the first `batchDims` (0 or 1)
@@ -35,15 +36,8 @@ export function innerProducts(a: tf.Tensor, b: tf.Tensor, batchDims: 0 | 1 = 0):
       `innerProducts: batchDims must be 0, or 1 for a tensor of rank ≥ 1, got ${String(batchDims)}`,
     );
   }
-  if (tf.getKernel(INNER_PRODUCT_KERNEL, tf.getBackend()) !== undefined) {
-    return tf
-      .engine()
-      .runKernel(
-        INNER_PRODUCT_KERNEL,
-        { a, b } as unknown as tf.NamedTensorMap,
-        { batchDims } as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor;
-  }
+  const fused = runOptionalKernel(INNER_PRODUCT_KERNEL, { a, b }, { batchDims });
+  if (fused) return fused;
   const axes = Array.from({ length: a.rank - batchDims }, (_, i) => i + batchDims);
   return tf.tidy(() => tf.sum(a === b ? tf.square(a) : tf.mul(a, b), axes));
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from './mat-mul';
+import { runOptionalKernel } from './optional-kernel';
 
 /**
  * The name of an optional kernel: a matrix product whose result the caller knows to be symmetric
@@ -58,21 +59,15 @@ export function hasSymmetricMatMulKernel(): boolean {
 export function symmetricMatMul<T extends tf.Tensor>(a: T, b: T, sign: 1 | -1): T {
   checkSign('symmetricMatMul', sign);
   checkSquareProduct('symmetricMatMul', a, b, 'a', 'b', a.shape[a.rank - 2]!);
-  if (!hasSymmetricMatMulKernel()) return matMul(a, b) as T;
-  return tf
-    .engine()
-    .runKernel(
-      SYMMETRIC_MAT_MUL_KERNEL,
-      { a, b } as unknown as tf.NamedTensorMap,
-      { sign } as unknown as tf.NamedAttrMap,
-    ) as T;
+  return runOptionalKernel<T>(SYMMETRIC_MAT_MUL_KERNEL, { a, b }, { sign }) ?? (matMul(a, b) as T);
 }
 
 /**
  * `a·b + a2·b2` for a sum known to be symmetric (`sign` 1) or skew-symmetric (`sign` −1), such as
  * the derivative `dU·V + U·dV` of a product of two even or odd polynomials of a skew-symmetric X
  * in a skew-symmetric direction. Where the backend registers {@link SYMMETRIC_MAT_MUL_SUM_KERNEL}
- * only the lower triangle is computed: the arithmetic of one product instead of two. Elsewhere two {@link matMul}s and an add. Differentiable.
+ * only the lower triangle is computed: the arithmetic of one product instead of two. Elsewhere
+ * two {@link matMul}s and an add. Differentiable.
  *
  * ```js
  * const x = skewFromLower(tf.randomNormal([4, 4]));
@@ -87,15 +82,10 @@ export function symmetricMatMulSum<T extends tf.Tensor>(a: T, b: T, a2: T, b2: T
   const m = a.shape[a.rank - 2]!;
   checkSquareProduct('symmetricMatMulSum', a, b, 'a', 'b', m);
   checkSquareProduct('symmetricMatMulSum', a2, b2, 'a2', 'b2', m, a);
-  if (tf.getKernel(SYMMETRIC_MAT_MUL_SUM_KERNEL, tf.getBackend()) === undefined)
-    return tf.tidy(() => tf.add(matMul(a, b), matMul(a2, b2))) as T;
-  return tf
-    .engine()
-    .runKernel(
-      SYMMETRIC_MAT_MUL_SUM_KERNEL,
-      { a, b, a2, b2 } as unknown as tf.NamedTensorMap,
-      { sign } as unknown as tf.NamedAttrMap,
-    ) as T;
+  return (
+    runOptionalKernel<T>(SYMMETRIC_MAT_MUL_SUM_KERNEL, { a, b, a2, b2 }, { sign }) ??
+    (tf.tidy(() => tf.add(matMul(a, b), matMul(a2, b2))) as T)
+  );
 }
 
 function checkSign(fn: string, sign: number): void {
