@@ -692,8 +692,9 @@ export class MultitaskModel {
    * heads' backward pass already rotated back. So ρ_i = c‖r − g_i‖², and with `T_i = 2c·rᵀ(r − g_i)`
    * (first n columns; `R_iᵀ G_i = T_iᵀ`): `G_i = R_i T_iᵀ`, and the gradient of W_i is
    * `strictLower(Ψ*(K_i))` with `K_i = T_iᵀ − T_i` and `Ψ*(K) = ∫₀¹ e^{sA} K e^{−sA} ds
-   * = Lexp(A, K e^{−A}) = Lexp(A, K) e^{−A}` (FORMAT.md's `Ĝ − Ĝᵀ`). No rotation of r, one
-   * `[n, B·P] × [B·P, n]` correlation per task.
+   * = Lexp(A, K e^{−A}) = Lexp(A, K) e^{−A}` (FORMAT.md's `Ĝ − Ĝᵀ`). The symmetric `2c·rᵀr` in
+   * T_i cancels from K_i: with `S_i = 2c·rᵀg_i`, `K_i = S_i − S_iᵀ`. No rotation of r, no `r − g_i`
+   * (but for the reported losses), one `[n, B·P] × [B·P, n]` correlation per task.
    */
   private rotationGradients(
     taskGrads: tf.Tensor[],
@@ -714,38 +715,42 @@ export class MultitaskModel {
     const ratios = tf.unstack(stableDivide(mu, norms));
     const reference = tf.div(sumAll(taskGrads.map((g, i) => tf.mul(g, ratios[i]!))), K);
     const refRows = toRows(reference, layout);
-    // R_iᵀ D_i = r − g_i
-    const diffs = gRows.map((g) => tf.sub(refRows, g));
     const c = this.config.rotation!.postShape.length === 0 ? 1 : 1 / layout.batch;
-    // The rotation losses themselves are only reported (details); their gradient needs D_i alone.
+    // The rotation losses themselves are only reported (details): ρ_i = c‖r − g_i‖² (R_iᵀ D_i =
+    // r − g_i).
     const losses = wantDetails
-      ? diffs.map((d) => tf.mul(tf.sum(tf.square(d)), c) as tf.Scalar)
+      ? gRows.map((g) => {
+          const d = tf.sub(refRows, g);
+          return tf.mul(innerProducts(d, d), c) as tf.Scalar;
+        })
       : [];
-    // T_i = 2c · rᵀ (r − g_i) over the first n columns, per chunk: a 2-D product
-    // [n, B·P] × [B·P, n] per task, or one [n, B·P] × [B·P, k·n] for a batched chunk.
-    const dHeads = diffs.map((d) => (layout.s === n ? d : tf.slice(d, [0, 0], [-1, n])));
+    // S_i = 2c · rᵀ g_i over the first n columns, per chunk: a 2-D product [n, B·P] × [B·P, n]
+    // per task, or one [n, B·P] × [B·P, k·n] for a batched chunk.
+    const gHeads = gRows.map((g) => (layout.s === n ? g : tf.slice(g, [0, 0], [-1, n])));
     const rHead = layout.s === n ? refRows : tf.slice(refRows, [0, 0], [-1, n]);
     const rT = tf.mul(tf.transpose(rHead), 2 * c);
+    // 2c·rᵀr, for the reported G_i only: T_i = 2c·rᵀr − S_i.
+    const rr = wantDetails ? tf.matMul(rT, rHead) : null;
     const lossGrads: tf.Tensor2D[] = [];
     const dW: tf.Tensor[] = [];
     let i = 0;
     rotation.matrices.forEach((chunk, j) => {
-      let t: tf.Tensor;
+      let sg: tf.Tensor;
       if (chunk.rank === 2) {
-        t = tf.matMul(rT, dHeads[i]!);
+        sg = tf.matMul(rT, gHeads[i]!);
         i += 1;
       } else {
         const k = chunk.shape[0]!;
-        const wide = tf.matMul(rT, tf.concat(dHeads.slice(i, i + k), 1)); // [n, k·n]
-        t = tf.transpose(tf.reshape(wide, [n, k, n]), [1, 0, 2]); // [k, n, n]
+        const wide = tf.matMul(rT, tf.concat(gHeads.slice(i, i + k), 1)); // [n, k·n]
+        sg = tf.transpose(tf.reshape(wide, [n, k, n]), [1, 0, 2]); // [k, n, n]
         i += k;
       }
-      if (wantDetails) {
-        const g = matMul(chunk, transposeMatrices(t)); // G_i = R_i T_iᵀ
+      if (rr) {
+        const g = matMul(chunk, transposeMatrices(tf.sub(rr, sg))); // G_i = R_i T_iᵀ
         lossGrads.push(...((chunk.rank === 2 ? [g] : tf.unstack(g)) as tf.Tensor2D[]));
       }
       const state = rotation.expm[j]!;
-      const skew = addTranspose(t, -1, 1); // K_i = T_iᵀ − T_i
+      const skew = addTranspose(sg, 1, -1); // K_i = T_iᵀ − T_i = S_i − S_iᵀ
       // Ψ*(K) = Lexp(A, K) e^{−A}: e^A commutes with e^{sA}. Both A and K are skew-symmetric,
       // which makes the derivative of squaring an even or odd power one product instead of two,
       // and lets Ψ* be carried through the squarings (each a product and a skew-symmetric one).
