@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { eachMatrixWithTile } from './heap-matrices';
 import { simdFunctions } from './simd-module';
 import type { WasmBackend } from './wasm-backend';
 
@@ -39,15 +40,8 @@ export function addTransposeWasm(args: {
   const out = backend.makeOutput(x.shape, 'float32');
   const batch = rank === 3 ? x.shape[0]! : 1;
   if (n % 32 === 0 && n > 0) {
-    const scratch = backend.makeOutput([32 * 32], 'float32');
-    // Addresses read after makeOutput: an allocation may have grown (and moved) the heap.
-    const [from, to, s] = [x, out, scratch].map(
-      (t) => backend.typedArrayFromHeap(t).byteOffset,
-    ) as [number, number, number];
     const { atr } = simdFunctions(backend);
-    for (let m = 0; m < batch; m++)
-      atr(from + m * n * n * 4, to + m * n * n * 4, n, n, s, alpha, beta);
-    backend.disposeData(scratch.dataId);
+    eachMatrixWithTile(x, out, backend, (from, to, s) => atr(from, to, n, n, s, alpha, beta));
     return out;
   }
   const v = backend.typedArrayFromHeap(x) as Float32Array;

@@ -30,3 +30,30 @@ export function* matrixAddresses(
       c0 + i * m * n * 4,
     ];
 }
+
+/** The scratch the SIMD module's tiled transposes (`tr`, `atr`) need: one 32×32 float32 tile (4 kB). */
+const TILE_SCRATCH = 32 * 32;
+
+/**
+ * Calls `each(from, to, scratch)` for every matrix of `x` (`[rows, cols]` or a batch of them,
+ * 4-byte elements) with the byte addresses of it, of `out`'s matrix at the same position (as many
+ * elements), and of a scratch tile for the SIMD module's tiled transposes, freed afterwards.
+ */
+export function eachMatrixWithTile(
+  x: tf.TensorInfo,
+  out: tf.TensorInfo,
+  backend: WasmBackend,
+  each: (from: number, to: number, scratch: number) => void,
+): void {
+  const scratch = backend.makeOutput([TILE_SCRATCH], 'float32');
+  // Addresses read after makeOutput: an allocation may have grown (and moved) the heap.
+  const [from, to, s] = [x, out, scratch].map((t) => backend.typedArrayFromHeap(t).byteOffset) as [
+    number,
+    number,
+    number,
+  ];
+  const [rows, cols] = x.shape.slice(-2) as [number, number];
+  const count = x.shape.length === 3 ? x.shape[0]! : 1;
+  for (let i = 0; i < count; i++) each(from + i * rows * cols * 4, to + i * rows * cols * 4, s);
+  backend.disposeData(scratch.dataId);
+}

@@ -52,14 +52,13 @@ function checkPair([a, b]: Pair, [na, nb]: [string, string], m: number, batch: n
 }
 
 /**
- * The wasm implementation of {@link SYMMETRIC_MAT_MUL} and {@link SYMMETRIC_MAT_MUL_SUM}. Where the SIMD product applies and saves
- * something (the result `[n, n]` with n a multiple of 16 above 16, each right matrix within one
- * panel) it computes the lower triangle in row blocks of 16, each up to its diagonal block (at
- * n = 256 53% of the product's arithmetic), the second pair's product added to the first's
- * (`mma`), then writes each entry above the diagonal as `sign` times its mirror (`mir`, in 4×4
- * blocks). Each computed
- * entry of one product sums over k in the same order as the full product, so the lower triangle
- * equals it exactly. Otherwise, or with `triangle` false, it runs the backend's `BatchMatMul`
+ * The wasm implementation of {@link SYMMETRIC_MAT_MUL} and {@link SYMMETRIC_MAT_MUL_SUM}. Where
+ * the SIMD product applies and saves something (the result `[n, n]` with n a multiple of 16 above
+ * 16, each right matrix within one panel) it computes the lower triangle in row blocks of 16,
+ * each up to its diagonal block (at n = 256 53% of the product's arithmetic), the second pair's
+ * product added to the first's (`mma`), then writes each entry above the diagonal as `sign` times
+ * its mirror (`mir`, in 4×4 blocks). Each computed entry of one product sums over k in the same
+ * order as the full product, so the lower triangle equals it exactly. Otherwise, or with `triangle` false, it runs the backend's `BatchMatMul`
  * (and `Add`).
  */
 export function symmetricProductWasm(

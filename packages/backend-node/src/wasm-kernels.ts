@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADD_TRANSPOSE, addTransposeWasm } from './add-transpose';
-import { matrixAddresses, SIMD_PANEL } from './heap-matrices';
+import { eachMatrixWithTile, matrixAddresses, SIMD_PANEL } from './heap-matrices';
 import { INNER_PRODUCT, innerProductWasm } from './inner-product';
 import { LINEAR_COMBINATION, linearCombinationWasm } from './linear-combination';
 import { simdFunctions } from './simd-module';
@@ -341,18 +341,8 @@ function simdTranspose(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
   const lead = x.shape.slice(0, -2);
   const [rows, cols] = x.shape.slice(-2) as [number, number];
   const out = backend.makeOutput([...lead, cols, rows], x.dtype);
-  const scratch = backend.makeOutput([BLOCK * BLOCK], 'float32');
-  // Addresses read after makeOutput: an allocation may have grown (and moved) the heap.
-  const [from, to, s] = [x, out, scratch].map((t) => backend.typedArrayFromHeap(t).byteOffset) as [
-    number,
-    number,
-    number,
-  ];
   const { tr } = simdFunctions(backend);
-  const count = lead.length === 0 ? 1 : lead[0]!;
-  for (let i = 0; i < count; i++)
-    tr(from + i * rows * cols * 4, to + i * rows * cols * 4, rows, cols, s);
-  backend.disposeData(scratch.dataId);
+  eachMatrixWithTile(x, out, backend, (from, to, scratch) => tr(from, to, rows, cols, scratch));
   return out;
 }
 

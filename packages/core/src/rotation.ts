@@ -18,7 +18,7 @@ import { haarRotation, normalGenerator } from './haar';
 import { batchStrategy, matMul } from './mat-mul';
 import { PendingReads } from './pending-reads';
 import { skewFromLower } from './skew';
-import { SYMMETRIC_MAT_MUL_KERNEL, SYMMETRIC_MAT_MUL_SUM_KERNEL } from './symmetric-mat-mul';
+import { hasSymmetricMatMulKernel, SYMMETRIC_MAT_MUL_SUM_KERNEL } from './symmetric-mat-mul';
 import { tidy } from './tidy';
 
 /** Every A_i = L_i − L_iᵀ is skew-symmetric ({@link expmNormBound}'s tighter bound applies). */
@@ -143,14 +143,14 @@ function forwardTensors(f: RotationForward): tf.Tensor[] {
   return [...f.matrices, f.norms, ...f.expm.flatMap(expmStateTensors)];
 }
 
+/** How much of the largest growth rate read so far {@link RotationGroup} keeps at each new read. */
+const GROWTH_MEMORY = 0.9;
+
 /**
  * The K rotations of a model, computed together (one batched exponential). Tracks, without
  * reading anything back synchronously, an upper bound on ‖A_i‖₂ that picks how many products
  * the exponential needs.
  */
-/** How much of the largest growth rate read so far {@link RotationGroup} keeps at each new read. */
-const GROWTH_MEMORY = 0.9;
-
 export class RotationGroup {
   readonly rotations: Rotation[];
   readonly size: number;
@@ -175,10 +175,9 @@ export class RotationGroup {
    * without a squaring is cheaper than degree 12 with one).
    */
   private get planOptions(): ExpmPlanOptions {
-    const backend = tf.getBackend();
     const triangular =
-      tf.getKernel(SYMMETRIC_MAT_MUL_KERNEL, backend) !== undefined &&
-      tf.getKernel(SYMMETRIC_MAT_MUL_SUM_KERNEL, backend) !== undefined;
+      hasSymmetricMatMulKernel() &&
+      tf.getKernel(SYMMETRIC_MAT_MUL_SUM_KERNEL, tf.getBackend()) !== undefined;
     return { skew: true, size: this.size, derivative: true, triangular };
   }
 
