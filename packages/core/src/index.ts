@@ -76,6 +76,11 @@ export {
 } from './rotate';
 export { RotateOnly } from './rotate-only';
 export { Rotation, type RotationInit } from './rotation';
+export {
+  RotationGroup,
+  type RotationGroupOptions,
+  TaskRotation,
+} from './rotation-group';
 export { RotoGrad } from './rotograd';
 export { RotoGradScaling, type RotoGradScalingStats, taskNorms } from './rotograd-scaling';
 export { skewFromLower, strictLower } from './skew';

@@ -6,7 +6,6 @@ import { FiniteWatch } from './finite-watch';
 import type { GradientCombiner } from './gradient-combiner';
 import { normalGenerator } from './haar';
 import { innerProducts } from './inner-product';
-import { matMul } from './mat-mul';
 import { type ApplyOptions, type Module, type ModuleLike, outputsOf, toModule } from './module';
 import { offTape } from './off-tape';
 import {
@@ -18,13 +17,13 @@ import {
   rotationLayout,
   toRows,
 } from './rotate';
+import type { RotationInit } from './rotation';
 import {
   disposeRotationForward,
-  Rotation,
   type RotationForward,
   RotationGroup,
-  type RotationInit,
-} from './rotation';
+  type TaskRotation,
+} from './rotation-group';
 import { taskNorms } from './rotograd-scaling';
 import { strictLower, transposeMatrices } from './skew';
 import { stopGradient } from './stop-gradient';
@@ -176,10 +175,16 @@ function collectTensors(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
 export class MultitaskModel {
   /** The shared backbone. */
   readonly backbone: Module;
-  /** Per task: rotation i (if any), then head i, as one module. */
+  /**
+   * Per task: rotation i (if any), then head i, as one module. Its variables are the rotations'
+   * W (`[K, n, n]`, see {@link rotations}) and head i's.
+   */
   readonly heads: Module[];
-  /** The rotations, one per task (empty without rotations). */
-  readonly rotations: Rotation[];
+  /**
+   * The rotations, one per task (empty without rotations): views of rows of one `[K, n, n]`
+   * trainable variable W (see {@link TaskRotation}).
+   */
+  readonly rotations: TaskRotation[];
   /** The number of tasks K. */
   readonly numTasks: number;
   /** The task heads as given (without rotations). */
@@ -230,15 +235,15 @@ export class MultitaskModel {
       const { shape, init, seed } = config.rotation;
       this.rotationSize = prod(shape);
       const normal = normalGenerator(seed ?? (Math.random() * 2 ** 32) >>> 0);
-      this.rotations = this.rawHeads.map(
-        (_, i) =>
-          new Rotation(this.rotationSize, { init, normal, name: `rotograd_${id}/rotation.${i}` }),
-      );
-      this.rotationGroup = new RotationGroup(this.rotations, {
+      this.rotationGroup = new RotationGroup(this.rawHeads.length, this.rotationSize, {
+        init,
+        normal,
+        name: `rotograd_${id}/rotations`,
         ...(config.rotation.expmMaxNorm === undefined
           ? {}
           : { maxNorm: config.rotation.expmMaxNorm }),
       });
+      this.rotations = this.rotationGroup.rotations;
     } else {
       this.rotationSize = 0;
       this.rotations = [];
@@ -250,6 +255,7 @@ export class MultitaskModel {
   private rotatedHead(head: Module, i: number): Module {
     const rotation = this.rotations[i];
     if (!rotation) return head;
+    const weights = rotation.group.weights;
     const postShape = this.config.rotation!.postShape;
     return {
       apply: (z: tf.Tensor, options?: ApplyOptions) => {
@@ -265,14 +271,15 @@ export class MultitaskModel {
         }
       },
       get trainableVariables() {
-        return [rotation.weight, ...head.trainableVariables];
+        return [weights, ...head.trainableVariables];
       },
     };
   }
 
   /**
    * Task i as one module: backbone, then rotation i, then head i. Its `apply` returns head i's
-   * outputs; its variables are the backbone's, `W_i` and head i's.
+   * outputs; its variables are the backbone's, the rotations' W (one `[K, n, n]` variable, of
+   * which only row i affects task i: its gradient is zero elsewhere) and head i's.
    *
    * ```js
    * const y0 = model.task(0).apply(x);
@@ -306,7 +313,10 @@ export class MultitaskModel {
 
   /** The rotations' trainable weights and the combiner's variables (task weights, say). */
   rotogradVariables(): tf.Variable[] {
-    return [...this.rotations.map((r) => r.weight), ...this.combiner.variables()];
+    return [
+      ...(this.rotationGroup ? [this.rotationGroup.weights] : []),
+      ...this.combiner.variables(),
+    ];
   }
 
   /**
@@ -724,8 +734,10 @@ export class MultitaskModel {
           return tf.mul(innerProducts(d, d), c) as tf.Scalar;
         })
       : [];
-    // S_i = 2c · rᵀ g_i over the first n columns, per chunk: a 2-D product [n, B·P] × [B·P, n]
-    // per task, or one [n, B·P] × [B·P, k·n] for a batched chunk.
+    // S_i = 2c · rᵀ g_i over the first n columns: a 2-D product [n, B·P] × [B·P, n] per task
+    // where the R_i are 2-D (cpu, wasm: as fast as one wide product over the gradients side by
+    // side, without copying them there and the result back), else one [n, B·P] × [B·P, K·n]
+    // (fewer kernels: a GPU pays per dispatch).
     const gHeads = gRows.map((g) => (layout.s === n ? g : tf.slice(g, [0, 0], [-1, n])));
     const rHead = layout.s === n ? refRows : tf.slice(refRows, [0, 0], [-1, n]);
     const rT = tf.mul(tf.transpose(rHead), 2 * c);
@@ -733,23 +745,28 @@ export class MultitaskModel {
     const rr = wantDetails ? tf.matMul(rT, rHead) : null;
     const lossGrads: tf.Tensor2D[] = [];
     const dW: tf.Tensor[] = [];
+    const perTask = rotation.matrices[0]!.rank === 2;
+    // R_i one by one, for the reported G_i = R_i T_iᵀ.
+    const rs = rr ? rotation.matrices.flatMap((m) => (m.rank === 2 ? [m] : tf.unstack(m))) : [];
     let i = 0;
-    rotation.matrices.forEach((chunk, j) => {
-      let sg: tf.Tensor;
-      if (chunk.rank === 2) {
-        sg = tf.matMul(rT, gHeads[i]!);
-        i += 1;
-      } else {
-        const k = chunk.shape[0]!;
-        const wide = tf.matMul(rT, tf.concat(gHeads.slice(i, i + k), 1)); // [n, k·n]
-        sg = tf.transpose(tf.reshape(wide, [n, k, n]), [1, 0, 2]); // [k, n, n]
-        i += k;
+    for (const state of rotation.expm) {
+      const k = state.value.rank === 2 ? 1 : state.value.shape[0]!;
+      const gs = gHeads.slice(i, i + k);
+      let sg: tf.Tensor; // [n, n] or [k, n, n]
+      if (state.value.rank === 2) sg = tf.matMul(rT, gs[0]!);
+      else if (perTask) sg = tf.stack(gs.map((g) => tf.matMul(rT, g)));
+      else {
+        const wide = tf.matMul(rT, tf.concat(gs, 1)); // [n, k·n]
+        sg = tf.transpose(tf.reshape(wide, [n, k, n]), [1, 0, 2]);
       }
       if (rr) {
-        const g = matMul(chunk, transposeMatrices(tf.sub(rr, sg))); // G_i = R_i T_iᵀ
-        lossGrads.push(...((chunk.rank === 2 ? [g] : tf.unstack(g)) as tf.Tensor2D[]));
+        const ts = transposeMatrices(tf.sub(rr, sg));
+        const tsList = k === 1 && ts.rank === 2 ? [ts] : tf.unstack(ts);
+        tsList.forEach((t, j) => {
+          lossGrads.push(tf.matMul(rs[i + j]! as tf.Tensor2D, t as tf.Tensor2D));
+        });
       }
-      const state = rotation.expm[j]!;
+      i += k;
       const skew = addTranspose(sg, 1, -1); // K_i = T_iᵀ − T_i = S_i − S_iᵀ
       // Ψ*(K) = Lexp(A, K) e^{−A}: e^A commutes with e^{sA}. Both A and K are skew-symmetric,
       // which makes the derivative of squaring an even or odd power one product instead of two,
@@ -757,11 +774,10 @@ export class MultitaskModel {
       // Only its strict lower triangle is used.
       const psi = expmFrechetRotated(state, skew);
       const d = strictLower(psi);
-      dW.push(...(chunk.rank === 2 ? [d] : tf.unstack(d)));
-    });
-    this.rotations.forEach((r, t) => {
-      grads[r.weight.name] = dW[t]!;
-    });
+      dW.push(d);
+    }
+    const group = this.rotationGroup!;
+    grads[group.weights.name] = group.stackGradients(dW);
     return { reference, losses, lossGrads };
   }
 
@@ -831,7 +847,7 @@ export class MultitaskModel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const r of this.rotations) r.dispose();
+    this.rotationGroup?.dispose();
     this.initialLosses?.dispose();
     this.initialBackboneLoss?.dispose();
     this.combiner.dispose();

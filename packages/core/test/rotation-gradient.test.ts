@@ -103,7 +103,7 @@ describe('rotation losses and gradients', () => {
         const model = new RotoGrad(backbone, heads, { rotationShape: n, postShape, seed: 4 });
         // Move the rotations away from W = 0 so that the exponential and its derivative matter.
         model.rotations.forEach((rot, i) => {
-          tf.tidy(() => rot.weight.assign(tf.randomNormal([n, n], 0, 0.4, 'float32', 50 + i)));
+          tf.tidy(() => rot.assign({ weight: tf.randomNormal([n, n], 0, 0.4, 'float32', 50 + i) }));
         });
         // A first step records the initial losses (model state); count tensors after it.
         model.computeGradients(x, lossFn).dispose();
@@ -112,11 +112,16 @@ describe('rotation losses and gradients', () => {
         const out = model.computeGradients(x, lossFn, { details: true });
         const det = out.details!;
         const c = p === 1 ? 1 : 1 / batch;
+        // W's gradient: one [K, n, n] tensor, row i for W_i.
+        const weights = model.rotogradVariables()[0]!;
+        const dW = tf.unstack(out.rotogradGrads[weights.name]!);
+        expect(dW.length).toBe(K);
         for (let i = 0; i < K; i++) {
           const rot = model.rotations[i]!;
+          const [w, base] = [rot.weight(), rot.base()];
           const lit = literalRotationGradient(
-            rot.weight,
-            rot.base,
+            w,
+            base,
             det.rotationReference!,
             det.rotatedTaskGrads![i]!,
             postShape,
@@ -124,9 +129,10 @@ describe('rotation losses and gradients', () => {
           );
           await expectClose(det.rotationLosses![i]!, lit.loss, 1e-5);
           await expectClose(det.rotationLossGrads![i]!, lit.g, 1e-5);
-          await expectClose(out.rotogradGrads[rot.weight.name]!, lit.dW, 1e-4);
-          tf.dispose([lit.loss, lit.g, lit.dW]);
+          await expectClose(dW[i]!, lit.dW, 1e-4);
+          tf.dispose([lit.loss, lit.g, lit.dW, w, base]);
         }
+        tf.dispose(dW);
         out.dispose();
         await model.flush();
         expect(tf.memory().numTensors).toBe(before);

@@ -57,8 +57,12 @@ describe('the paper toy problem (toy_rotograd_2d)', () => {
       burnInPeriod: 20,
     });
     model.rotations.forEach((r, i) => {
-      r.weight.assign(toTensor(fx.initial.params[`rotation.${i}.original`]!) as tf.Tensor2D);
-      r.base.assign(toTensor(fx.initial.buffers[`rotation.${i}.base`]!) as tf.Tensor2D);
+      tf.tidy(() =>
+        r.assign({
+          weight: toTensor(fx.initial.params[`rotation.${i}.original`]!),
+          base: toTensor(fx.initial.buffers[`rotation.${i}.base`]!),
+        }),
+      );
     });
     const sgd = tf.train.sgd(0.001);
     const adam = tf.train.adam(0.05, 0.9, 0.999, 1e-8);
@@ -114,9 +118,10 @@ describe('the paper toy problem (toy_rotograd_2d)', () => {
     }
     for (const [name, ref] of Object.entries(fx.final.params)) {
       const v = name.startsWith('rotation.')
-        ? model.rotations[Number(name.split('.')[1])]!.weight
+        ? model.rotations[Number(name.split('.')[1])]!.weight()
         : params.get(name);
       check(`final ${name}`, await v.data(), ref);
+      if (name.startsWith('rotation.')) v.dispose();
     }
     for (const [name, ref] of Object.entries(fx.final.derived)) {
       const m = model.rotations[Number(name.split('.')[1])]!.matrix();

@@ -60,10 +60,15 @@ export async function replayCase(
     value.dispose();
   };
   model.rotations.forEach((r, i) => {
-    assign(r.weight, fixture.initial.params[`rotation.${i}.original`]!);
-    assign(r.base, fixture.initial.buffers[`rotation.${i}.base`]!);
-    rotoNames.set(r.weight.name, `rotation.${i}.original`);
+    tf.tidy(() =>
+      r.assign({
+        weight: toTensor(fixture.initial.params[`rotation.${i}.original`]!),
+        base: toTensor(fixture.initial.buffers[`rotation.${i}.base`]!),
+      }),
+    );
   });
+  // All W_i are rows of one [K, n, n] variable; its gradient is compared row by row.
+  const weightsName = model.rotations[0]?.group.weights.name ?? null;
   (model.weightLogits ?? []).forEach((w, i) => {
     assign(w, fixture.initial.params[`gradnorm.weight_logit.${i}`]!);
     rotoNames.set(w.name, `gradnorm.weight_logit.${i}`);
@@ -137,7 +142,13 @@ export async function replayCase(
         for (const [what, mine, ref] of statsCheck(d.stats, st)) await check(t, what, mine, ref);
       // Every gradient the reference recorded, and no gradient it did not.
       const mine = new Map<string, tf.Tensor>();
+      const rows: tf.Tensor[] = [];
       for (const [k, v] of [...Object.entries(r.modelGrads), ...Object.entries(r.rotogradGrads)]) {
+        if (k === weightsName) {
+          rows.push(...tf.unstack(v as tf.Tensor));
+          rows.forEach((row, i) => mine.set(`rotation.${i}.original`, row));
+          continue;
+        }
         const name = nameOf(k);
         if (name === null)
           out.push({ step: t, what: `unexpected gradient ${k}`, err: 1, bound: 0, ok: false });
@@ -145,15 +156,20 @@ export async function replayCase(
       }
       for (const [name, ref] of Object.entries(st.grads))
         await check(t, `grads[${name}]`, mine.get(name), ref);
+      tf.dispose(rows);
       sgdModel.applyGradients(r.modelGrads);
       sgdRoto.applyGradients(r.rotogradGrads);
       r.dispose();
       for (const [name, ref] of Object.entries(st.params_after)) {
         let v: tf.Tensor | undefined;
-        if (name.startsWith('rotation.')) v = model.rotations[Number(name.split('.')[1])]!.weight;
+        const row = name.startsWith('rotation.')
+          ? model.rotations[Number(name.split('.')[1])]?.weight()
+          : undefined;
+        if (row) v = row;
         else if (name.startsWith('gradnorm.')) v = model.weightLogits?.[Number(name.split('.')[2])];
         else v = params.get(name);
         await check(t, `params_after[${name}]`, v, ref);
+        row?.dispose();
       }
       for (const [name, ref] of Object.entries(st.derived_after ?? {})) {
         const m = model.rotations[Number(name.split('.')[1])]!.matrix();
