@@ -256,12 +256,6 @@ function squareProducts(kernels: { name: string; inputShapes: number[][] }[], n:
   return count;
 }
 
-/** The rotation weights W_i of a model (its `[n, n]` rotograd variables). */
-const rotationWeights = (model: MultitaskModel, n: number) =>
-  model
-    .rotogradVariables()
-    .filter((v) => v.shape.length === 2 && v.shape[0] === n && v.shape[1] === n);
-
 /**
  * ‖A_i‖₂ of every rotation of a model, `A_i = L_i − L_iᵀ` with L_i the strictly lower part of W_i
  * (FORMAT.md §2): 100 power iterations (A is normal, so ‖A^{j+1}v‖ / ‖A^j v‖ → ‖A‖₂). Outside the
@@ -269,8 +263,8 @@ const rotationWeights = (model: MultitaskModel, n: number) =>
  */
 async function rotationNorms(model: MultitaskModel, n: number): Promise<number[]> {
   const norms = tf.tidy(() =>
-    rotationWeights(model, n).map((w) => {
-      const a = skewFromLower(w) as tf.Tensor2D;
+    model.rotations.map((rotation) => {
+      const a = skewFromLower(rotation.weight()) as tf.Tensor2D;
       let v = tf.randomNormal([n, 1], 0, 1, 'float32', 3) as tf.Tensor2D;
       for (let i = 0; i < 100; i++) {
         const av = tf.matMul(a, v);
@@ -286,13 +280,14 @@ async function rotationNorms(model: MultitaskModel, n: number): Promise<number[]
 
 /** Sets every W_i to a seeded standard-normal matrix scaled so that ‖A_i‖₂ = nu. */
 async function setRotationNorms(model: MultitaskModel, n: number, nu: number): Promise<void> {
-  const ws = rotationWeights(model, n);
-  ws.forEach((w, i) => {
-    tf.tidy(() => w.assign(tf.randomNormal([n, n], 0, 1, 'float32', 700 + i)));
+  model.rotations.forEach((rotation, i) => {
+    tf.tidy(() => rotation.assign({ weight: tf.randomNormal([n, n], 0, 1, 'float32', 700 + i) }));
   });
   const norms = await rotationNorms(model, n);
-  ws.forEach((w, i) => {
-    tf.tidy(() => w.assign(tf.mul(w, nu / (norms[i] as number))));
+  model.rotations.forEach((rotation, i) => {
+    tf.tidy(() =>
+      rotation.assign({ weight: tf.mul(rotation.weight(), nu / (norms[i] as number)) }),
+    );
   });
 }
 

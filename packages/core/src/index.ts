@@ -84,6 +84,7 @@ export {
 export { RotoGrad } from './rotograd';
 export { RotoGradScaling, type RotoGradScalingStats, taskNorms } from './rotograd-scaling';
 export { skewFromLower, strictLower } from './skew';
+export { SQUARED_NORMS_KERNEL, squaredNorms } from './squared-norms';
 export { stopGradient } from './stop-gradient';
 export { sumAll } from './sum';
 export { sumCombiner } from './sum-combiner';
@@ -95,3 +96,4 @@ export {
   symmetricMatMulSum,
 } from './symmetric-mat-mul';
 export { VanillaMTL } from './vanilla-mtl';
+export { WEIGHTED_SUM_KERNEL, weightedSum } from './weighted-sum';

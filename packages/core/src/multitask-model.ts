@@ -6,6 +6,7 @@ import { FiniteWatch } from './finite-watch';
 import type { GradientCombiner } from './gradient-combiner';
 import { normalGenerator } from './haar';
 import { innerProducts } from './inner-product';
+import { hasLinearCombinationKernel, linearCombinations } from './linear-combination';
 import { type ApplyOptions, type Module, type ModuleLike, outputsOf, toModule } from './module';
 import { offTape } from './off-tape';
 import {
@@ -29,6 +30,7 @@ import { strictLower, transposeMatrices } from './skew';
 import { stopGradient } from './stop-gradient';
 import { sumAll } from './sum';
 import { type CustomGradientFunc, tidy } from './tidy';
+import { weightedSum } from './weighted-sum';
 
 /**
  * The loss function of a multitask step: one scalar loss per task.
@@ -718,12 +720,13 @@ export class MultitaskModel {
     const K = this.numTasks;
     const n = layout.n;
     // r = (1/K) Σ g_i · divide(‖ḡ‖, ‖g_i‖)
-    const mean = tf.div(sumAll(taskGrads), K);
+    const mean = hasLinearCombinationKernel()
+      ? linearCombinations(taskGrads, new Array(K).fill(1 / K), 1)[0]!
+      : tf.div(sumAll(taskGrads), K);
     const mu = tf.sqrt(innerProducts(mean, mean));
     // One divide for all K tasks (the same element-wise operations, a tenth of the kernel calls),
-    // over the norms ‖g_i‖ the combiner was given.
-    const ratios = tf.unstack(stableDivide(mu, norms));
-    const reference = tf.div(sumAll(taskGrads.map((g, i) => tf.mul(g, ratios[i]!))), K);
+    // over the norms ‖g_i‖ the combiner was given, and the K terms in one weighted sum.
+    const reference = weightedSum(taskGrads, stableDivide(mu, norms), K);
     const refRows = toRows(reference, layout);
     const c = this.config.rotation!.postShape.length === 0 ? 1 : 1 / layout.batch;
     // The rotation losses themselves are only reported (details): ρ_i = c‖r − g_i‖² (R_iᵀ D_i =

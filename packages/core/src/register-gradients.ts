@@ -6,8 +6,8 @@
  * `@rotograd/core` is enough for `computeGradients` to work in Node, in bundlers and in browsers.
  *
  * Also registers the gradients of {@link SYMMETRIC_MAT_MUL_KERNEL} and
- * {@link SYMMETRIC_MAT_MUL_SUM_KERNEL} (the plain products') and of {@link ADD_TRANSPOSE_KERNEL} and
- * {@link INNER_PRODUCT_KERNEL}.
+ * {@link SYMMETRIC_MAT_MUL_SUM_KERNEL} (the plain products') and of {@link ADD_TRANSPOSE_KERNEL},
+ * {@link INNER_PRODUCT_KERNEL}, {@link SQUARED_NORMS_KERNEL} and {@link WEIGHTED_SUM_KERNEL}.
  *
  * Registering a gradient that is already registered (for example by `@tensorflow/tfjs`) replaces
  * it with an identical function, so importing both is harmless.
@@ -18,8 +18,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { ADD_TRANSPOSE_KERNEL, addTranspose } from './add-transpose';
-import { INNER_PRODUCT_KERNEL } from './inner-product';
+import { INNER_PRODUCT_KERNEL, innerProducts } from './inner-product';
+import { SQUARED_NORMS_KERNEL } from './squared-norms';
 import { SYMMETRIC_MAT_MUL_KERNEL, SYMMETRIC_MAT_MUL_SUM_KERNEL } from './symmetric-mat-mul';
+import { WEIGHTED_SUM_KERNEL } from './weighted-sum';
 
 // The gradients of RotoGrad's optional symmetric products are the plain products': their values
 // are `a·b` and `a·b + a2·b2`.
@@ -64,6 +66,39 @@ tf.registerGradient({
         ...a.shape.slice((dy as tf.Tensor).rank).map(() => 1),
       ]);
     return { a: () => tf.mul(spread(), b), b: () => tf.mul(spread(), a) };
+  },
+});
+
+// out_j = Σ x_j²: dx_j = 2·dy[j]·x_j.
+tf.registerGradient({
+  kernelName: SQUARED_NORMS_KERNEL,
+  saveAllInputs: true,
+  gradFunc: (dy, saved) => {
+    const xs = saved as tf.Tensor[];
+    const ders: Record<string, () => tf.Tensor> = {};
+    xs.forEach((x, j) => {
+      ders[j] = () => tf.mul(x, tf.mul(tf.reshape(tf.slice(dy as tf.Tensor, [j], [1]), []), 2));
+    });
+    return ders;
+  },
+});
+
+// out = Σ_j w[j]·x_j / d: dx_j = dy·w[j] / d, dw[j] = ⟨dy, x_j⟩ / d.
+tf.registerGradient({
+  kernelName: WEIGHTED_SUM_KERNEL,
+  saveAllInputs: true,
+  gradFunc: (dy, saved, attrs) => {
+    const { divisor } = attrs as unknown as { divisor: number };
+    const all = saved as tf.Tensor[];
+    const xs = all.slice(0, -1);
+    const w = all[all.length - 1]!;
+    const g = dy as tf.Tensor;
+    const ders: Record<string, () => tf.Tensor> = {};
+    xs.forEach((_, j) => {
+      ders[j] = () => tf.div(tf.mul(g, tf.reshape(tf.slice(w, [j], [1]), [])), divisor);
+    });
+    ders[xs.length] = () => tf.div(tf.stack(xs.map((x) => innerProducts(g, x))), divisor);
+    return ders;
   },
 });
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CombineInput, CombineOutput, GradientCombiner } from './gradient-combiner';
-import { innerProducts } from './inner-product';
-import { sumAll } from './sum';
+import { squaredNorms } from './squared-norms';
+import { weightedSum } from './weighted-sum';
 
 /** RotoGrad's per-step scaling quantities, all on the device. */
 export interface RotoGradScalingStats {
@@ -15,9 +15,16 @@ export interface RotoGradScalingStats {
   readonly weightedSumNorm: tf.Scalar;
 }
 
-/** Whole-tensor L2 norms of a list of tensors, stacked: `[K]`. */
+/**
+ * Whole-tensor L2 norms of a list of tensors, stacked: `[K]` (one kernel call for the K squared
+ * norms where the backend registers `SQUARED_NORMS_KERNEL`, see {@link squaredNorms}).
+ *
+ * ```js
+ * taskNorms([tf.tensor1d([3, 4]), tf.tensor1d([0, 2])]).print();  // [5, 2]
+ * ```
+ */
 export function taskNorms(grads: readonly tf.Tensor[]): tf.Tensor1D {
-  return tf.tidy(() => tf.sqrt(tf.stack(grads.map((g) => innerProducts(g, g)))) as tf.Tensor1D);
+  return tf.tidy(() => tf.sqrt(squaredNorms(grads)) as tf.Tensor1D);
 }
 
 /**
@@ -69,8 +76,7 @@ export class RotoGradScaling implements GradientCombiner {
   combine({ taskGrads, taskNorms: norms }: CombineInput): CombineOutput {
     const stats = this.update(taskGrads, norms);
     // q = Σ_i (g_i / n_i) · U
-    const scales = tf.unstack(tf.div(stats.weightedSumNorm, stats.gradNorms));
-    const repGrad = sumAll(taskGrads.map((g, i) => tf.mul(g, scales[i]!)));
+    const repGrad = weightedSum(taskGrads, tf.div(stats.weightedSumNorm, stats.gradNorms));
     return { repGrad, stats: { ...stats } };
   }
 

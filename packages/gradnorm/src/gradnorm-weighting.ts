@@ -2,8 +2,8 @@ import {
   type CombineInput,
   type CombineOutput,
   type GradientCombiner,
-  sumAll,
   taskNorms,
+  weightedSum,
 } from '@rotograd/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { relativePower } from './relative-power';
@@ -151,8 +151,7 @@ export class GradNormWeighting implements GradientCombiner {
     }
     const expLogits = tf.exp(tf.stack(this.weightLogits));
     const { e, total, weights } = this.weightsOf(expLogits);
-    const w = tf.unstack(weights);
-    const repGrad = sumAll(taskGrads.map((g, i) => tf.mul(g, w[i]!)));
+    const repGrad = weightedSum(taskGrads, weights);
     const taskGradNorms = norms ?? taskNorms(taskGrads);
     const meanWeightedGradNorm = tf.sqrt(tf.sum(tf.square(tf.div(repGrad, K)))) as tf.Scalar;
     const relLosses = tf.stack(normalizedLosses.slice());
