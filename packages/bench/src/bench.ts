@@ -183,59 +183,91 @@ async function timeStep(model: MultitaskModel, p: ReturnType<typeof problem>, op
   return performance.now() - t0;
 }
 
-async function benchCell(
-  backend: string,
-  method: Method,
-  d: number,
-  k: number,
-): Promise<Cell | string> {
-  const p = problem(d, k);
-  const model = build(method, p, d);
-  if (!model) {
-    p.dispose();
-    return gradnormSkip;
+/** Steps per block when a row's methods take turns (see {@link benchRow}). */
+const BLOCK = 4;
+
+/**
+ * One row of the grid, (d, k) on one backend: the four methods' models, each on its own copy of
+ * the problem, take turns in blocks of {@link BLOCK} steps after their warm-up, until each has
+ * `steps` timed steps. This shared machine's speed drifts over seconds; in turns every method
+ * sees the same slow moments, so the ratios to VanillaMTL hold (run one after the other, a slow
+ * moment during VanillaMTL's steps alone once read RotoGrad as 0.86× VanillaMTL). Then, method by
+ * method: the rotations' norms, a kernel profile with `--profile`, and one `tf.profile`d step.
+ */
+async function benchRow(backend: string, d: number, k: number): Promise<(Cell | string)[]> {
+  const arms = METHODS.map((method) => {
+    const p = problem(d, k);
+    const model = build(method, p, d);
+    if (!model) {
+      p.dispose();
+      return null;
+    }
+    const optimizer = tf.train.adam(1e-3);
+    const rotogradOptimizer = tf.train.adam(1e-3);
+    return {
+      method,
+      p,
+      model,
+      optimizer,
+      rotogradOptimizer,
+      opts: { optimizer, rotogradOptimizer },
+      samples: [] as number[],
+      leaked: 0,
+    };
+  });
+  const live = arms.filter((a) => a !== null);
+  for (const a of live) {
+    for (let i = 0; i < warmup; i++) await timeStep(a.model, a.p, a.opts);
+    await a.model.flush();
   }
-  const optimizer = tf.train.adam(1e-3);
-  const rotogradOptimizer = tf.train.adam(1e-3);
-  const opts = { optimizer, rotogradOptimizer };
-  for (let i = 0; i < warmup; i++) await timeStep(model, p, opts);
-  await model.flush();
-  const n0 = tf.memory().numTensors;
-  const samples: number[] = [];
-  for (let i = 0; i < steps; i++) samples.push(await timeStep(model, p, opts));
-  await model.flush();
-  const leakedPerStep = (tf.memory().numTensors - n0) / steps;
-  const rotationNorm =
-    method === 'VanillaMTL' ? undefined : Math.max(...(await rotationNorms(model, d)));
-  if (flag('profile') && method === 'RotoGrad')
-    await kernelProfile(model, p, opts, `${backend} ${method} d=${d} K=${k}`);
-  const info = await tf.profile(() => runStep(model, p, opts));
-  await model.flush();
-  model.dispose();
-  optimizer.dispose();
-  rotogradOptimizer.dispose();
-  p.dispose();
+  for (let done = 0; done < steps; done += BLOCK) {
+    for (const a of live) {
+      const n0 = tf.memory().numTensors;
+      for (let i = 0; i < Math.min(BLOCK, steps - done); i++)
+        a.samples.push(await timeStep(a.model, a.p, a.opts));
+      await a.model.flush();
+      a.leaked += tf.memory().numTensors - n0;
+    }
+  }
   const ref = REFERENCE[`${d},${k}`] as number[];
-  const mi = METHODS.indexOf(method);
-  return {
-    backend,
-    method,
-    d,
-    k,
-    ms: median(samples),
-    samples,
-    ratio: Number.NaN,
-    refMs: ref[mi] as number,
-    refRatio: (ref[mi] as number) / (ref[0] as number),
-    tensorsPerStep: info.kernels.reduce((n, kr) => n + kr.outputShapes.length, 0),
-    bytesPerStep: info.kernels.reduce(
-      (n, kr) => n + kr.outputShapes.reduce((m, sh) => m + 4 * sh.reduce((a, b) => a * b, 1), 0),
-      0,
-    ),
-    leakedPerStep,
-    squareProductsPerTask: squareProducts(info.kernels, d) / k,
-    ...(rotationNorm === undefined ? {} : { rotationNorm }),
-  };
+  const out: (Cell | string)[] = [];
+  for (const [mi, a] of arms.entries()) {
+    if (!a) {
+      out.push(gradnormSkip);
+      continue;
+    }
+    const { method, model, p, opts } = a;
+    const rotationNorm =
+      method === 'VanillaMTL' ? undefined : Math.max(...(await rotationNorms(model, d)));
+    if (flag('profile') && method === 'RotoGrad')
+      await kernelProfile(model, p, opts, `${backend} ${method} d=${d} K=${k}`);
+    const info = await tf.profile(() => runStep(model, p, opts));
+    await model.flush();
+    model.dispose();
+    a.optimizer.dispose();
+    a.rotogradOptimizer.dispose();
+    p.dispose();
+    out.push({
+      backend,
+      method,
+      d,
+      k,
+      ms: median(a.samples),
+      samples: a.samples,
+      ratio: Number.NaN,
+      refMs: ref[mi] as number,
+      refRatio: (ref[mi] as number) / (ref[0] as number),
+      tensorsPerStep: info.kernels.reduce((n, kr) => n + kr.outputShapes.length, 0),
+      bytesPerStep: info.kernels.reduce(
+        (n, kr) => n + kr.outputShapes.reduce((m, sh) => m + 4 * sh.reduce((x, y) => x * y, 1), 0),
+        0,
+      ),
+      leakedPerStep: a.leaked / steps,
+      squareProductsPerTask: squareProducts(info.kernels, d) / k,
+      ...(rotationNorm === undefined ? {} : { rotationNorm }),
+    });
+  }
+  return out;
 }
 
 /** Kernels that run matrix products: plain ones, and those known to be (skew-)symmetric. */
@@ -543,7 +575,7 @@ for (const backend of backends) {
   matmul[backend] = {};
   // One untimed cell first: the first steps on a fresh backend also pay for JIT compilation,
   // kernel setup and heap growth, which would otherwise land in the first timed cell.
-  await benchCell(backend, 'VanillaMTL', ds[0] as number, ks[0] as number);
+  await benchRow(backend, ds[0] as number, ks[0] as number);
   // The plain matMul rate, taken before the cells and again after them; the higher is reported.
   // A reading taken between cells can land in one of this shared machine's slow moments (seen:
   // 14–18 against 31–32 GFLOP/s, with the cells around it running at full speed).
@@ -552,13 +584,9 @@ for (const backend of backends) {
   for (const d of ds) {
     for (const k of ks) {
       const row: Cell[] = [];
-      for (const method of METHODS) {
-        const c = await benchCell(backend, method, d, k);
-        if (typeof c === 'string') {
-          skipped[`${backend} ${method}`] = c;
-          continue;
-        }
-        row.push(c);
+      for (const [mi, c] of (await benchRow(backend, d, k)).entries()) {
+        if (typeof c === 'string') skipped[`${backend} ${METHODS[mi]}`] = c;
+        else row.push(c);
       }
       const vanilla = row.find((c) => c.method === 'VanillaMTL');
       for (const c of row) {
@@ -588,7 +616,7 @@ for (const backend of backends) {
 
 const f = (x: number | undefined, p = 2) =>
   x === undefined || Number.isNaN(x) ? '–' : x.toFixed(p);
-let md = `# Step-time benchmark\n\nRun ${started}${quick ? ' (--quick)' : ''}; median of ${steps} steps after ${warmup} warm-up steps; batch ${B}, input ${IN}, backbone ${IN}→${HIDDEN} ReLU→d, K linear heads, MSE, Adam. Node ${process.version}, ${(await import('node:os')).cpus().length} cores (shared with other jobs: timings are noisy).${batchStrategy === 'auto' ? '' : ` Batch strategy of the K rotations: '${batchStrategy}'.`}${Object.keys(tfFlags).length ? ` TF.js flags: ${JSON.stringify(tfFlags)}.` : ''}${Object.entries(
+let md = `# Step-time benchmark\n\nRun ${started}${quick ? ' (--quick)' : ''}; median of ${steps} steps after ${warmup} warm-up steps (the four methods of a row take turns in blocks of ${BLOCK} steps); batch ${B}, input ${IN}, backbone ${IN}→${HIDDEN} ReLU→d, K linear heads, MSE, Adam. Node ${process.version}, ${(await import('node:os')).cpus().length} cores (shared with other jobs: timings are noisy).${batchStrategy === 'auto' ? '' : ` Batch strategy of the K rotations: '${batchStrategy}'.`}${Object.keys(tfFlags).length ? ` TF.js flags: ${JSON.stringify(tfFlags)}.` : ''}${Object.entries(
   adapters,
 )
   .map(([k, v]) => ` ${k} adapter: ${v}.`)

@@ -511,6 +511,15 @@ function programCost(
   derivative: boolean,
 ): number {
   if (!skew) return prog.products;
+  // Memoized: a model plans every step, over every program.
+  const key = (triangular ? 1 : 0) + (derivative ? 2 : 0);
+  let costs = programCosts.get(prog);
+  if (!costs) {
+    costs = [];
+    programCosts.set(prog, costs);
+  }
+  const known = costs[key];
+  if (known !== undefined) return known;
   let cost = 0;
   prog.steps.forEach((step, i) => {
     if (!('product' in step)) return;
@@ -519,8 +528,11 @@ function programCost(
     cost += pure && triangular ? 0.5 : 1;
     if (derivative) cost += pure && (l === r || triangular) ? 1 : 2;
   });
+  costs[key] = cost;
   return cost;
 }
+
+const programCosts = new WeakMap<ExpmProgram, number[]>();
 
 /**
  * The largest `‖A‖₂` a plan is accurate for.

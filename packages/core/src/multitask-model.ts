@@ -344,12 +344,12 @@ export class MultitaskModel {
   private taskInputs(z: tf.Tensor, matrices: MatrixChunks | null): tf.Tensor[] {
     if (!this.rotationGroup) return this.rawHeads.map(() => z);
     const layout = this.layoutOf(z);
-    const run = (m: MatrixChunks) =>
-      rotateRowsAll(toRows(z, layout), m, layout).map((r) => fromRows(r, layout));
+    const run = (m: MatrixChunks, transposed?: MatrixChunks) =>
+      rotateRowsAll(toRows(z, layout), m, layout, transposed).map((r) => fromRows(r, layout));
     if (matrices) return run(matrices);
     const { value, owned } = this.rotationGroup.forward();
     try {
-      return run(value.matrices);
+      return run(value.matrices, value.transposed);
     } finally {
       if (owned) disposeRotationForward(value);
     }
@@ -460,7 +460,7 @@ export class MultitaskModel {
           if (matrices) {
             const layout = this.layoutOf(z);
             layoutHolder.layout = layout;
-            inputs = rotateRowsAll(toRows(z, layout), matrices, layout);
+            inputs = rotateRowsAll(toRows(z, layout), matrices, layout, rotValue?.transposed);
           } else {
             inputs = this.rawHeads.map(() => tf.clone(z));
           }
@@ -705,7 +705,7 @@ export class MultitaskModel {
    * (first n columns; `R_iᵀ G_i = T_iᵀ`): `G_i = R_i T_iᵀ`, and the gradient of W_i is
    * `strictLower(Ψ*(K_i))` with `K_i = T_iᵀ − T_i` and `Ψ*(K) = ∫₀¹ e^{sA} K e^{−sA} ds
    * = Lexp(A, K e^{−A}) = Lexp(A, K) e^{−A}` (FORMAT.md's `Ĝ − Ĝᵀ`). The symmetric `2c·rᵀr` in
-   * T_i cancels from K_i: with `S_i = 2c·rᵀg_i`, `K_i = S_i − S_iᵀ`. No rotation of r, no `r − g_i`
+   * T_i cancels from K_i: with `S_i = rᵀg_i`, `K_i = 2c·(S_i − S_iᵀ)`. No rotation of r, no `r − g_i`
    * (but for the reported losses), one `[n, B·P] × [B·P, n]` correlation per task.
    */
   private rotationGradients(
@@ -737,14 +737,15 @@ export class MultitaskModel {
           return tf.mul(innerProducts(d, d), c) as tf.Scalar;
         })
       : [];
-    // S_i = 2c · rᵀ g_i over the first n columns: a 2-D product [n, B·P] × [B·P, n] per task
+    // S_i = rᵀ g_i over the first n columns: a 2-D product [n, B·P] × [B·P, n] per task
     // where the R_i are 2-D (cpu, wasm: as fast as one wide product over the gradients side by
     // side, without copying them there and the result back), else one [n, B·P] × [B·P, K·n]
     // (fewer kernels: a GPU pays per dispatch).
     const gHeads = gRows.map((g) => (layout.s === n ? g : tf.slice(g, [0, 0], [-1, n])));
     const rHead = layout.s === n ? refRows : tf.slice(refRows, [0, 0], [-1, n]);
-    const rT = tf.mul(tf.transpose(rHead), 2 * c);
-    // 2c·rᵀr, for the reported G_i only: T_i = 2c·rᵀr − S_i.
+    // rᵀ; the factor 2c joins K_i's α·x + β·xᵀ below (S_i here is rᵀg_i).
+    const rT = tf.transpose(rHead);
+    // rᵀr, for the reported G_i only: T_i = 2c·(rᵀr − S_i).
     const rr = wantDetails ? tf.matMul(rT, rHead) : null;
     const lossGrads: tf.Tensor2D[] = [];
     const dW: tf.Tensor[] = [];
@@ -763,14 +764,14 @@ export class MultitaskModel {
         sg = tf.transpose(tf.reshape(wide, [n, k, n]), [1, 0, 2]);
       }
       if (rr) {
-        const ts = transposeMatrices(tf.sub(rr, sg));
+        const ts = transposeMatrices(tf.mul(tf.sub(rr, sg), 2 * c));
         const tsList = k === 1 && ts.rank === 2 ? [ts] : tf.unstack(ts);
         tsList.forEach((t, j) => {
           lossGrads.push(tf.matMul(rs[i + j]! as tf.Tensor2D, t as tf.Tensor2D));
         });
       }
       i += k;
-      const skew = addTranspose(sg, 1, -1); // K_i = T_iᵀ − T_i = S_i − S_iᵀ
+      const skew = addTranspose(sg, 2 * c, -2 * c); // K_i = T_iᵀ − T_i = 2c·(S_i − S_iᵀ)
       // Ψ*(K) = Lexp(A, K) e^{−A}: e^A commutes with e^{sA}. Both A and K are skew-symmetric,
       // which makes the derivative of squaring an even or odd power one product instead of two,
       // and lets Ψ* be carried through the squarings (each a product and a skew-symmetric one).

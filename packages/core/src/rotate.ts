@@ -85,19 +85,24 @@ const tasksIn = (c: tf.Tensor) => (c.rank === 2 ? 1 : c.shape[0]!);
  * every chunk is one `[n, n]` matrix (the per-task layout of large n, see `setBatchStrategy`),
  * one `[B·P, n] × [n, n]` product per task: the same sums, without copying the K `R_iᵀ` into one
  * matrix and the product out of it (2 MB each way at n = 256, K = 8: 1 ms on wasm).
+ * `transposed`, where given, holds the 2-D chunks' transposes `R_iᵀ` (computed together).
  * Returns the K rotated representations in rows form, `[B·P, S]` each.
  */
 export function rotateRowsAll(
   rows: tf.Tensor2D,
   chunks: MatrixChunks,
   layout: RotationLayout,
+  transposed?: MatrixChunks,
 ): tf.Tensor2D[] {
   return tf.tidy(() => {
     const n = layout.n;
     const k = chunks.reduce((acc, c) => acc + tasksIn(c), 0);
     const head = layout.s === n ? rows : tf.slice(rows, [0, 0], [-1, n]);
     const rotated = chunks.every((c) => c.rank === 2)
-      ? chunks.map((c) => tf.matMul(head, tf.transpose(c) as tf.Tensor2D) as tf.Tensor2D)
+      ? chunks.map(
+          (c, i) =>
+            tf.matMul(head, (transposed?.[i] ?? tf.transpose(c)) as tf.Tensor2D) as tf.Tensor2D,
+        )
       : (tf.split(tf.matMul(head, sideBySideTransposes(chunks)), k, 1) as tf.Tensor2D[]);
     if (layout.s === n) return rotated;
     const tail = tf.slice(rows, [0, n], [-1, layout.s - n]);

@@ -18,7 +18,7 @@ import { haarRotation, normalGenerator } from './haar';
 import { batchStrategy, matMul } from './mat-mul';
 import { PendingReads } from './pending-reads';
 import type { RotationInit } from './rotation';
-import { skewFromLower } from './skew';
+import { skewFromLower, transposeMatrices } from './skew';
 import { hasSymmetricMatMulKernel, SYMMETRIC_MAT_MUL_SUM_KERNEL } from './symmetric-mat-mul';
 import { tidy } from './tidy';
 
@@ -38,6 +38,11 @@ export interface RotationForward {
    * the task gradients back) then need no copies of z's K rotations into and out of one batch.
    */
   readonly matrices: tf.Tensor[];
+  /**
+   * `R_iᵀ`, where the matrices are K 2-D chunks cut from one batch: one batched transpose instead
+   * of K transposes, each a kernel call, when z is rotated ({@link rotateRowsAll}).
+   */
+  readonly transposed?: tf.Tensor[];
   /** expm(A) of each chunk (K `[n, n]` ones, or one `[K, n, n]`), with the intermediates of its
    * Fréchet derivative. */
   readonly expm: ExpmState[];
@@ -46,7 +51,7 @@ export interface RotationForward {
 }
 
 function forwardTensors(f: RotationForward): tf.Tensor[] {
-  return [...f.matrices, f.norms, ...f.expm.flatMap(expmStateTensors)];
+  return [...f.matrices, ...(f.transposed ?? []), f.norms, ...f.expm.flatMap(expmStateTensors)];
 }
 
 /** How much of the largest growth rate read so far {@link RotationGroup} keeps at each new read. */
@@ -232,8 +237,9 @@ export class RotationGroup {
           // wasm: K 2-D products of z's rows with R_i beat one batch by the copies into and out
           // of it (RotoGrad, d = 64, K = 8: a split, a stack and an unstack, ~0.2 ms); a GPU
           // pays per dispatch, so there the batch stays.
-          const matrices = tf.getBackend() === 'wasm' ? tf.unstack(r) : [r];
-          return { matrices, expm: [e], norms };
+          if (tf.getBackend() !== 'wasm') return { matrices: [r], expm: [e], norms };
+          const transposed = tf.unstack(transposeMatrices(r));
+          return { matrices: tf.unstack(r), transposed, expm: [e], norms };
         });
         this.watchNorms(value.norms, plan, ++this.evaluations);
         return value;

@@ -24,6 +24,7 @@ export function sumAll<T extends tf.Tensor>(tensors: readonly T[]): T {
       }
       level = next;
     }
-    return level[0]!.clone();
+    // A new tensor either way: the sum itself, or a copy of a lone input.
+    return tensors.length === 1 ? level[0]!.clone() : level[0]!;
   }) as T;
 }
