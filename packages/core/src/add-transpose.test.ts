@@ -1,18 +1,11 @@
 import './register-gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { withoutKernels } from '../test/helpers';
 import { ADD_TRANSPOSE_KERNEL, addTranspose } from './add-transpose';
 
 /** Runs `f` with the active backend's kernel unregistered (if it has one). */
-function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(ADD_TRANSPOSE_KERNEL, tf.getBackend());
-  if (config) tf.unregisterKernel(ADD_TRANSPOSE_KERNEL, tf.getBackend());
-  try {
-    return f();
-  } finally {
-    if (config) tf.registerKernel(config);
-  }
-}
+const withoutKernel = <T>(f: () => T): T => withoutKernels([ADD_TRANSPOSE_KERNEL], f);
 
 /** α·x + β·xᵀ on the host, in float32 as the contract rounds it. */
 function reference(x: Float32Array, shape: number[], alpha: number, beta: number): number[] {

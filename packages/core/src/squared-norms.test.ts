@@ -1,18 +1,11 @@
 import './register-gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { withoutKernels } from '../test/helpers';
 import { innerProducts } from './inner-product';
 import { SQUARED_NORMS_KERNEL, squaredNorms } from './squared-norms';
 
-function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(SQUARED_NORMS_KERNEL, tf.getBackend());
-  if (config) tf.unregisterKernel(SQUARED_NORMS_KERNEL, tf.getBackend());
-  try {
-    return f();
-  } finally {
-    if (config) tf.registerKernel(config);
-  }
-}
+const withoutKernel = <T>(f: () => T): T => withoutKernels([SQUARED_NORMS_KERNEL], f);
 
 describe('squaredNorms', () => {
   it(`arithmetic on ${tf.getBackend()}: the K squared norms, each as innerProducts(x, x) gives it`, async () => {

@@ -1,6 +1,7 @@
 import './register-gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, vi } from 'vitest';
+import { withoutKernels } from '../test/helpers';
 import type { Module } from './module';
 import { RotoGrad } from './rotograd';
 import { skewFromLower } from './skew';
@@ -13,18 +14,8 @@ import {
 } from './symmetric-mat-mul';
 
 /** Runs `f` with the active backend's symmetric kernels unregistered (if it has them). */
-function withoutKernel<T>(f: () => T): T {
-  const configs = [SYMMETRIC_MAT_MUL_KERNEL, SYMMETRIC_MAT_MUL_SUM_KERNEL].flatMap((name) => {
-    const config = tf.getKernel(name, tf.getBackend());
-    if (config) tf.unregisterKernel(name, tf.getBackend());
-    return config ? [config] : [];
-  });
-  try {
-    return f();
-  } finally {
-    for (const config of configs) tf.registerKernel(config);
-  }
-}
+const withoutKernel = <T>(f: () => T): T =>
+  withoutKernels([SYMMETRIC_MAT_MUL_KERNEL, SYMMETRIC_MAT_MUL_SUM_KERNEL], f);
 
 function problem(n: number, k: number) {
   const w = tf.variable(tf.randomNormal([4, n], 0, 0.5, 'float32', 1));

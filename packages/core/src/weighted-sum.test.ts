@@ -1,18 +1,11 @@
 import './register-gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { withoutKernels } from '../test/helpers';
 import { sumAll } from './sum';
 import { WEIGHTED_SUM_KERNEL, weightedSum } from './weighted-sum';
 
-function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(WEIGHTED_SUM_KERNEL, tf.getBackend());
-  if (config) tf.unregisterKernel(WEIGHTED_SUM_KERNEL, tf.getBackend());
-  try {
-    return f();
-  } finally {
-    if (config) tf.registerKernel(config);
-  }
-}
+const withoutKernel = <T>(f: () => T): T => withoutKernels([WEIGHTED_SUM_KERNEL], f);
 
 describe('weightedSum', () => {
   it(`arithmetic on ${tf.getBackend()}: Σ w[j]·x_j / divisor to float32 accuracy, the fallback to the last bit`, async () => {

@@ -57,3 +57,20 @@ export function problem(options: { k?: number; rep?: number; seed?: number } = {
 export async function values(ts: tf.Tensor[]): Promise<number[]> {
   return Promise.all(ts.map(async (t) => (await t.data())[0]!));
 }
+
+/**
+ * Runs `f` with the active backend's registrations of the optional kernels `names` removed (those
+ * it has), so that the ops fall back to standard kernels; restores them afterwards.
+ */
+export function withoutKernels<T>(names: readonly string[], f: () => T): T {
+  const configs = names.flatMap((name) => {
+    const config = tf.getKernel(name, tf.getBackend());
+    if (config) tf.unregisterKernel(name, tf.getBackend());
+    return config ? [config] : [];
+  });
+  try {
+    return f();
+  } finally {
+    for (const config of configs) tf.registerKernel(config);
+  }
+}
