@@ -38,6 +38,8 @@ export function innerProducts(a: tf.Tensor, b: tf.Tensor, batchDims: 0 | 1 = 0):
   }
   const fused = runOptionalKernel(INNER_PRODUCT_KERNEL, { a, b }, { batchDims });
   if (fused) return fused;
+  // An empty sum is 0 (WebGL and WebGPU reduce no elements as a failure, not as 0).
+  if (a.size === 0) return tf.zeros(batchDims === 1 ? [a.shape[0]!] : []);
   const axes = Array.from({ length: a.rank - batchDims }, (_, i) => i + batchDims);
   return tf.tidy(() => tf.sum(a === b ? tf.square(a) : tf.mul(a, b), axes));
 }

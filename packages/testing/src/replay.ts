@@ -146,7 +146,7 @@ export async function replayCase(
       for (const [k, v] of [...Object.entries(r.modelGrads), ...Object.entries(r.rotogradGrads)]) {
         if (k === weightsName) {
           rows.push(...tf.unstack(v as tf.Tensor));
-          rows.forEach((row, i) => mine.set(`rotation.${i}.original`, row));
+          for (const [i, row] of rows.entries()) mine.set(`rotation.${i}.original`, row);
           continue;
         }
         const name = nameOf(k);
