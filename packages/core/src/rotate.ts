@@ -49,17 +49,27 @@ export function rotationLayout(
   return { batch, repShape, s, p, n };
 }
 
-/** `z` as a `[B·P, S]` matrix whose row `b·P + p` is `z[b, :, p]`. */
+/** Whether `t` already has `shape` (then a reshape would be a kernel call that changes nothing). */
+const hasShape = (t: tf.Tensor, shape: readonly number[]) =>
+  t.rank === shape.length && t.shape.every((d, i) => d === shape[i]);
+
+/**
+ * `z` as a `[B·P, S]` matrix whose row `b·P + p` is `z[b, :, p]`: `z` itself when it has that
+ * shape already (no `postShape`, one rotated axis).
+ */
 export function toRows(z: tf.Tensor, layout: RotationLayout): tf.Tensor2D {
   const { batch, s, p } = layout;
-  if (p === 1) return tf.reshape(z, [batch, s]);
+  if (p === 1) return (hasShape(z, [batch, s]) ? z : tf.reshape(z, [batch, s])) as tf.Tensor2D;
   return tf.reshape(tf.transpose(tf.reshape(z, [batch, s, p]), [0, 2, 1]), [batch * p, s]);
 }
 
-/** The inverse of {@link toRows}. */
+/** The inverse of {@link toRows} (`rows` itself when it has z's shape already). */
 export function fromRows(rows: tf.Tensor, layout: RotationLayout): tf.Tensor {
   const { batch, s, p, repShape } = layout;
-  if (p === 1) return tf.reshape(rows, [batch, ...repShape]);
+  if (p === 1) {
+    const shape = [batch, ...repShape];
+    return hasShape(rows, shape) ? rows : tf.reshape(rows, shape);
+  }
   return tf.reshape(tf.transpose(tf.reshape(rows, [batch, p, s]), [0, 2, 1]), [batch, ...repShape]);
 }
 
