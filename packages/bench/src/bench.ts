@@ -202,18 +202,8 @@ async function benchRow(backend: string, d: number, k: number): Promise<(Cell | 
       p.dispose();
       return null;
     }
-    const optimizer = tf.train.adam(1e-3);
-    const rotogradOptimizer = tf.train.adam(1e-3);
-    return {
-      method,
-      p,
-      model,
-      optimizer,
-      rotogradOptimizer,
-      opts: { optimizer, rotogradOptimizer },
-      samples: [] as number[],
-      leaked: 0,
-    };
+    const opts = { optimizer: tf.train.adam(1e-3), rotogradOptimizer: tf.train.adam(1e-3) };
+    return { method, p, model, opts, samples: [] as number[], leaked: 0 };
   });
   const live = arms.filter((a) => a !== null);
   for (const a of live) {
@@ -244,8 +234,8 @@ async function benchRow(backend: string, d: number, k: number): Promise<(Cell | 
     const info = await tf.profile(() => runStep(model, p, opts));
     await model.flush();
     model.dispose();
-    a.optimizer.dispose();
-    a.rotogradOptimizer.dispose();
+    opts.optimizer.dispose();
+    opts.rotogradOptimizer.dispose();
     p.dispose();
     out.push({
       backend,

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cacheLookup, isCaching } from './cached';
 import {
-  disposeExpmState,
   type ExpmPlan,
   type ExpmPlanOptions,
   type ExpmProgram,
@@ -14,10 +13,9 @@ import {
   expmProgram,
   expmStateTensors,
 } from './expm';
-import { haarRotation, normalGenerator } from './haar';
 import { batchStrategy, matMul } from './mat-mul';
 import { PendingReads } from './pending-reads';
-import type { RotationInit } from './rotation';
+import { initialBases, type RotationStart, rotationMatrix } from './rotation';
 import { skewFromLower, transposeMatrices } from './skew';
 import { hasSymmetricMatMulKernel, SYMMETRIC_MAT_MUL_SUM_KERNEL } from './symmetric-mat-mul';
 import { tidy } from './tidy';
@@ -57,13 +55,8 @@ function forwardTensors(f: RotationForward): tf.Tensor[] {
 /** How much of the largest growth rate read so far {@link RotationGroup} keeps at each new read. */
 const GROWTH_MEMORY = 0.9;
 
-/** Options of a {@link RotationGroup}. */
-export interface RotationGroupOptions {
-  /** How the rotations start (default `'random'`: Haar-uniform bases B_i). */
-  init?: RotationInit;
-  /** Seed of the Haar draws (default: a random seed); or give a `normal` generator. */
-  seed?: number;
-  normal?: () => number;
+/** Options of a {@link RotationGroup}: how its bases B_i are drawn, and: */
+export interface RotationGroupOptions extends RotationStart {
   /** Prefix of the variables' names (default `rotations_<id>`). */
   name?: string;
   /** Smallest ‖A‖₂ the exponential is planned for before any norm was read (default 4). */
@@ -137,28 +130,13 @@ export class RotationGroup {
     if (!Number.isInteger(count) || count < 1) {
       throw new Error(`RotationGroup: count must be a positive integer, got ${count}`);
     }
-    if (!Number.isInteger(size) || size < 1) {
-      throw new Error(`RotationGroup: size must be a positive integer, got ${size}`);
-    }
-    const init = options.init ?? 'random';
-    if (init !== 'random' && init !== 'identity') {
-      throw new Error(`RotationGroup: init must be 'random' or 'identity', got ${String(init)}`);
-    }
+    const values = initialBases('RotationGroup', count, size, options);
     if (options.maxNorm !== undefined && !(options.maxNorm >= 0)) {
       throw new Error(`RotationGroup: maxNorm must be a number ≥ 0, got ${options.maxNorm}`);
     }
     this.count = count;
     this.size = size;
     const name = options.name ?? `rotations_${groupIds++}`;
-    const values = new Float32Array(count * size * size);
-    if (init === 'identity') {
-      for (let i = 0; i < count; i++)
-        for (let j = 0; j < size; j++) values[(i * size + j) * size + j] = 1;
-    } else {
-      const normal =
-        options.normal ?? normalGenerator(options.seed ?? (Math.random() * 2 ** 32) >>> 0);
-      for (let i = 0; i < count; i++) values.set(haarRotation(size, normal), i * size * size);
-    }
     const bases = tf.tensor3d(values, [count, size, size]);
     this.bases = tf.variable(bases, false, `${name}/base`);
     bases.dispose();
@@ -234,10 +212,11 @@ export class RotationGroup {
           const e = expmForward(skewFromLower(this.weights), plan, SKEW);
           const norms = expmNormBound(e, SKEW) as tf.Tensor1D;
           const r = matMul(this.bases, e.value);
-          // wasm: K 2-D products of z's rows with R_i beat one batch by the copies into and out
-          // of it (RotoGrad, d = 64, K = 8: a split, a stack and an unstack, ~0.2 ms); a GPU
-          // pays per dispatch, so there the batch stays.
-          if (tf.getBackend() !== 'wasm') return { matrices: [r], expm: [e], norms };
+          // The B×n×n products with the R_i (z's rows, the task gradients) follow the strategy
+          // for large operands: per task where that is a loop (wasm: K 2-D products beat one
+          // batch by the copies into and out of it; d = 64, K = 8: a split, a stack and an
+          // unstack, ~0.2 ms), one batch where the backend batches (a GPU pays per dispatch).
+          if (batchStrategy() === 'batched') return { matrices: [r], expm: [e], norms };
           const transposed = tf.unstack(transposeMatrices(r));
           return { matrices: tf.unstack(r), transposed, expm: [e], norms };
         });
@@ -356,13 +335,9 @@ export class TaskRotation {
         return value.matrices[this.index]!.clone() as tf.Tensor2D;
       });
     }
-    const value = tidy(() => {
-      const e = expmForward(skewFromLower(this.row(group.weights)), group.plan(), SKEW);
-      const r = tf.matMul(this.row(group.bases), e.value as tf.Tensor2D);
-      disposeExpmState(e);
-      return r;
-    });
-    return value as tf.Tensor2D;
+    return tf.tidy(() =>
+      rotationMatrix(this.row(group.weights), this.row(group.bases), group.plan()),
+    );
   }
 
   /** W_i, `[n, n]`: a copy the caller disposes. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cacheLookup } from './cached';
-import { disposeExpmState, expmForward } from './expm';
+import { disposeExpmState, type ExpmPlan, expmForward } from './expm';
 import { haarRotation, normalGenerator } from './haar';
 import { skewFromLower } from './skew';
 
@@ -9,6 +9,62 @@ const SKEW = { skew: true } as const;
 
 /** How a rotation starts. */
 export type RotationInit = 'random' | 'identity';
+
+/** How a {@link Rotation} or a `RotationGroup` draws its bases. */
+export interface RotationStart {
+  /** Default `'random'`: Haar-uniform on SO(n); `'identity'`: I. */
+  init?: RotationInit;
+  /** Seed of the Haar draws (default: a random seed); or give a `normal` generator. */
+  seed?: number;
+  normal?: () => number;
+}
+
+/**
+ * `count` initial bases B_i of size n, row-major: identities, or Haar draws one after the other
+ * from one generator. Throws, naming `owner`, on a size that is not a positive integer or an
+ * unknown `init`.
+ */
+export function initialBases(
+  owner: string,
+  count: number,
+  size: number,
+  options: RotationStart,
+): Float32Array {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new Error(`${owner}: size must be a positive integer, got ${size}`);
+  }
+  const init = options.init ?? 'random';
+  if (init !== 'random' && init !== 'identity') {
+    throw new Error(`${owner}: init must be 'random' or 'identity', got ${String(init)}`);
+  }
+  const values = new Float32Array(count * size * size);
+  if (init === 'identity') {
+    for (let i = 0; i < count; i++)
+      for (let j = 0; j < size; j++) values[(i * size + j) * size + j] = 1;
+  } else {
+    const normal =
+      options.normal ?? normalGenerator(options.seed ?? (Math.random() * 2 ** 32) >>> 0);
+    for (let i = 0; i < count; i++) values.set(haarRotation(size, normal), i * size * size);
+  }
+  return values;
+}
+
+/**
+ * `R = B · expm(L − Lᵀ)` for one weight W and base B (`[n, n]`), the exponential by `plan` (by
+ * default scaled on the device).
+ */
+export function rotationMatrix(
+  weight: tf.Tensor2D,
+  base: tf.Tensor2D,
+  plan?: ExpmPlan,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const e = expmForward(skewFromLower(weight), plan, SKEW);
+    const r = tf.matMul(base, e.value as tf.Tensor2D);
+    disposeExpmState(e);
+    return r as tf.Tensor2D;
+  });
+}
 
 let rotationIds = 0;
 
@@ -37,33 +93,11 @@ export class Rotation {
    * @param options `init` (default `'random'`), `seed` or a `normal` generator for the Haar draw
    *   (default: a random seed), `name` prefix of the variables.
    */
-  constructor(
-    size: number,
-    options: { init?: RotationInit; seed?: number; normal?: () => number; name?: string } = {},
-  ) {
-    if (!Number.isInteger(size) || size < 1) {
-      throw new Error(`Rotation: size must be a positive integer, got ${size}`);
-    }
-    const init = options.init ?? 'random';
-    if (init !== 'random' && init !== 'identity') {
-      throw new Error(`Rotation: init must be 'random' or 'identity', got ${String(init)}`);
-    }
+  constructor(size: number, options: RotationStart & { name?: string } = {}) {
+    const baseValues = tf.tensor2d(initialBases('Rotation', 1, size, options), [size, size]);
     this.size = size;
     const name = options.name ?? `rotation_${rotationIds++}`;
-    const baseValues =
-      init === 'identity'
-        ? tf.eye(size)
-        : tf.tensor2d(
-            Float32Array.from(
-              haarRotation(
-                size,
-                options.normal ?? normalGenerator(options.seed ?? (Math.random() * 2 ** 32) >>> 0),
-              ),
-            ),
-            [size, size],
-            'float32',
-          );
-    this.base = tf.variable(baseValues as tf.Tensor2D, false, `${name}/base`);
+    this.base = tf.variable(baseValues, false, `${name}/base`);
     baseValues.dispose();
     const zeros = tf.zeros([size, size]) as tf.Tensor2D;
     this.weight = tf.variable(zeros, true, `${name}/weight`);
@@ -79,13 +113,7 @@ export class Rotation {
     const { value, owned } = cacheLookup(
       this,
       [this.weight.dataId, this.base.dataId],
-      () =>
-        tf.tidy(() => {
-          const e = expmForward(skewFromLower(this.weight), undefined, SKEW);
-          const r = tf.matMul(this.base, e.value as tf.Tensor2D);
-          disposeExpmState(e);
-          return r as tf.Tensor2D;
-        }),
+      () => rotationMatrix(this.weight, this.base),
       (r) => [r],
     );
     // Without a cache scope the value is ours to hand over; inside one, hand out a copy.
